@@ -1,0 +1,316 @@
+/**
+ * Access token verification (RFC 9068 profile, RFC 8725 best practice). Order of work:
+ * cache lookup; the strict parser (no crypto yet); algorithm pinning, where the key decides
+ * the algorithm and the header must merely agree; the signature; then the claims.
+ */
+
+import { AuthError } from './errors.js';
+import { type Algorithm, isAlgorithm, KeySet, TesseraKey } from './keys.js';
+import { checkInteger, checkNonEmptyString, checkStringOrList } from './options.js';
+import { checkSignature, checkSignatureAsync } from './signature.js';
+import { type Clock, isNumericDate, systemClock } from './time.js';
+import {
+  DEFAULT_MAX_JSON_DEPTH,
+  DEFAULT_MAX_TOKEN_BYTES,
+  decodeSegmentJson,
+  type JwtHeader,
+  type ParseLimits,
+  parseHeader,
+  splitToken,
+} from './token-parser.js';
+import { VerifiedTokenCache, type VerifiedTokenCacheOptions } from './verified-token-cache.js';
+
+export interface AccessTokenClaims {
+  readonly iss: string;
+  readonly sub: string;
+  readonly aud: string | readonly string[];
+  readonly exp: number;
+  readonly iat: number;
+  readonly jti: string;
+  readonly nbf?: number;
+  readonly sid?: string;
+  readonly client_id?: string;
+  readonly scope?: string;
+  readonly auth_time?: number;
+  readonly [claim: string]: unknown;
+}
+
+/** Where keys come from: a key set, one key, or a function from the header to a key. */
+export type KeyResolver = KeySet | TesseraKey | ((header: JwtHeader) => TesseraKey | undefined);
+/** The async path may also resolve keys asynchronously (e.g. a remote JWKS). */
+export type AsyncKeyResolver = KeyResolver | ((header: JwtHeader) => Promise<TesseraKey | undefined>);
+
+export interface VerifyOptions {
+  /** Accepted `iss` value(s), compared exactly. Required. */
+  readonly issuer: string | readonly string[];
+  /** Accepted `aud` value(s); the token must name at least one. Required. */
+  readonly audience: string | readonly string[];
+  /** Algorithms accepted on top of the key's own. Default: any of the keys' own algorithms. */
+  readonly algorithms?: readonly Algorithm[];
+  /** Required header `typ`, compared exactly. Default `"at+jwt"` (RFC 9068); `null` skips the check. */
+  readonly typ?: string | null;
+  /** Allowed clock skew for `exp`, `nbf` and `iat`, in seconds. Default 30; 0 to 300. */
+  readonly clockToleranceSec?: number;
+  /** Reject tokens whose `iat` is older than this, in seconds. Default: no limit. */
+  readonly maxTokenAgeSec?: number;
+  /** Claims that must be present. Default `iss, sub, aud, exp, iat, jti`. */
+  readonly requiredClaims?: readonly string[];
+  /** Maximum token size, in bytes. Default 8192; 256 to 65,536. */
+  readonly maxTokenBytes?: number;
+  /** Maximum JSON nesting depth of header and payload. Default 4; 1 to 32. */
+  readonly maxJsonDepth?: number;
+  /** Clock in whole seconds since the epoch. Default: the system clock. */
+  readonly clock?: Clock;
+  /**
+   * Verified-token cache: `true` for a default-sized one, options for a sized one, or an
+   * instance (which must not be shared with a verifier of another policy). Default: none.
+   */
+  readonly cache?: boolean | VerifiedTokenCacheOptions | VerifiedTokenCache<AccessTokenClaims>;
+}
+
+/** Registered claims always type-checked when present. */
+const STRING_CLAIMS = ['sub', 'jti', 'sid', 'client_id', 'scope'] as const;
+const MAX_CLAIM_STRING_LENGTH = 1024;
+const DEFAULT_REQUIRED_CLAIMS = Object.freeze(['iss', 'sub', 'aud', 'exp', 'iat', 'jti']);
+const HEADER_CACHE_LIMIT = 64;
+
+interface CompiledOptions {
+  readonly issuers: ReadonlySet<string>;
+  readonly audiences: ReadonlySet<string>;
+  readonly algorithms: ReadonlySet<string> | undefined;
+  readonly typ: string | null;
+  readonly toleranceSec: number;
+  readonly maxTokenAgeSec: number | undefined;
+  readonly requiredClaims: readonly string[];
+  readonly limits: ParseLimits;
+  readonly clock: Clock;
+  readonly cache: VerifiedTokenCache<AccessTokenClaims> | undefined;
+}
+
+function compileOptions(options: VerifyOptions): CompiledOptions {
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  let algorithms: Set<string> | undefined;
+  if (options.algorithms !== undefined) {
+    if (
+      !Array.isArray(options.algorithms) ||
+      options.algorithms.length === 0 ||
+      !options.algorithms.every(isAlgorithm)
+    ) {
+      throw new TypeError('algorithms must be a non-empty array of ES256, EdDSA, RS256, PS256, HS256');
+    }
+    algorithms = new Set(options.algorithms);
+  }
+  const typ =
+    options.typ === undefined ? 'at+jwt' : options.typ === null ? null : checkNonEmptyString(options.typ, 'typ', 64);
+  const requiredClaims = options.requiredClaims ?? DEFAULT_REQUIRED_CLAIMS;
+  if (!Array.isArray(requiredClaims) || !requiredClaims.every((c) => typeof c === 'string' && c.length > 0)) {
+    throw new TypeError('requiredClaims must be an array of claim names');
+  }
+  if (options.clock !== undefined && typeof options.clock !== 'function')
+    throw new TypeError('clock must be a function');
+  let cache: VerifiedTokenCache<AccessTokenClaims> | undefined;
+  if (options.cache instanceof VerifiedTokenCache) cache = options.cache;
+  else if (options.cache === true) cache = new VerifiedTokenCache();
+  else if (options.cache !== undefined && options.cache !== false) {
+    if (typeof options.cache !== 'object' || options.cache === null)
+      throw new TypeError('cache must be a boolean, options or a VerifiedTokenCache');
+    cache = new VerifiedTokenCache(options.cache);
+  }
+  return {
+    issuers: checkStringOrList(options.issuer, 'issuer'),
+    audiences: checkStringOrList(options.audience, 'audience'),
+    algorithms,
+    typ,
+    toleranceSec: checkInteger(options.clockToleranceSec ?? 30, 'clockToleranceSec', 0, 300, 'seconds'),
+    maxTokenAgeSec:
+      options.maxTokenAgeSec === undefined
+        ? undefined
+        : checkInteger(options.maxTokenAgeSec, 'maxTokenAgeSec', 1, 31_536_000, 'seconds'),
+    requiredClaims: Object.freeze([...requiredClaims]),
+    limits: {
+      maxTokenBytes: checkInteger(
+        options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES,
+        'maxTokenBytes',
+        256,
+        65_536,
+        'bytes',
+      ),
+      maxJsonDepth: checkInteger(options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH, 'maxJsonDepth', 1, 32),
+    },
+    clock: options.clock ?? systemClock,
+    cache,
+  };
+}
+
+function checkResolver(resolver: unknown): void {
+  if (!(resolver instanceof KeySet) && !(resolver instanceof TesseraKey) && typeof resolver !== 'function') {
+    throw new TypeError('keys must be a KeySet, a TesseraKey or a resolver function');
+  }
+}
+
+function lookupKey(resolver: KeySet | TesseraKey, header: JwtHeader): TesseraKey | undefined {
+  if (resolver instanceof TesseraKey)
+    return header.kid === undefined || header.kid === resolver.kid ? resolver : undefined;
+  return header.kid === undefined ? resolver.onlyKeyFor(header.alg) : resolver.get(header.kid);
+}
+
+/** The key decides the algorithm: the header must name exactly the key's algorithm. */
+function checkKeyForHeader(key: TesseraKey | undefined, header: JwtHeader, opts: CompiledOptions): TesseraKey {
+  if (key === undefined || !(key instanceof TesseraKey)) throw new AuthError('ERR_KEY_NOT_FOUND');
+  if (header.alg !== key.alg)
+    throw new AuthError('ERR_ALG_NOT_ALLOWED', { detail: 'header alg does not match the key' });
+  if (opts.algorithms !== undefined && !opts.algorithms.has(key.alg)) {
+    throw new AuthError('ERR_ALG_NOT_ALLOWED', { detail: 'algorithm not in the allowlist' });
+  }
+  return key;
+}
+
+function checkTime(payload: Record<string, unknown>, claim: string): number | undefined {
+  const value = payload[claim];
+  if (value === undefined) return undefined;
+  if (!isNumericDate(value)) throw new AuthError('ERR_CLAIM_INVALID', { claim });
+  return value;
+}
+
+/** Claim checks after the signature is known good. Returns the claims. */
+function checkClaims(payload: Record<string, unknown>, opts: CompiledOptions, now: number): AccessTokenClaims {
+  for (const claim of opts.requiredClaims) {
+    if (payload[claim] === undefined) throw new AuthError('ERR_CLAIM_MISSING', { claim });
+  }
+  const tolerance = opts.toleranceSec;
+  const exp = checkTime(payload, 'exp');
+  if (exp === undefined) throw new AuthError('ERR_CLAIM_MISSING', { claim: 'exp' });
+  if (now - tolerance >= exp) throw new AuthError('ERR_TOKEN_EXPIRED');
+  const nbf = checkTime(payload, 'nbf');
+  if (nbf !== undefined && now + tolerance < nbf) throw new AuthError('ERR_TOKEN_NOT_YET_VALID');
+  const iat = checkTime(payload, 'iat');
+  if (iat !== undefined && iat > now + tolerance)
+    throw new AuthError('ERR_CLAIM_INVALID', { claim: 'iat', detail: 'issued in the future' });
+  if (opts.maxTokenAgeSec !== undefined) {
+    if (iat === undefined) throw new AuthError('ERR_CLAIM_MISSING', { claim: 'iat' });
+    if (now - iat > opts.maxTokenAgeSec + tolerance) throw new AuthError('ERR_TOKEN_TOO_OLD');
+  }
+  checkTime(payload, 'auth_time');
+
+  const iss = payload.iss;
+  if (typeof iss !== 'string')
+    throw new AuthError(iss === undefined ? 'ERR_CLAIM_MISSING' : 'ERR_CLAIM_INVALID', { claim: 'iss' });
+  if (!opts.issuers.has(iss)) throw new AuthError('ERR_CLAIM_INVALID', { claim: 'iss' });
+
+  const aud = payload.aud;
+  if (typeof aud === 'string') {
+    if (!opts.audiences.has(aud)) throw new AuthError('ERR_CLAIM_INVALID', { claim: 'aud' });
+  } else if (Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === 'string')) {
+    if (!aud.some((a) => opts.audiences.has(a))) throw new AuthError('ERR_CLAIM_INVALID', { claim: 'aud' });
+  } else {
+    throw new AuthError(aud === undefined ? 'ERR_CLAIM_MISSING' : 'ERR_CLAIM_INVALID', { claim: 'aud' });
+  }
+
+  for (const claim of STRING_CLAIMS) {
+    const value = payload[claim];
+    if (
+      value !== undefined &&
+      (typeof value !== 'string' || value.length === 0 || value.length > MAX_CLAIM_STRING_LENGTH)
+    ) {
+      throw new AuthError('ERR_CLAIM_INVALID', { claim });
+    }
+  }
+  return payload as unknown as AccessTokenClaims;
+}
+
+export interface AccessTokenVerifier {
+  /** Verifies synchronously on the calling thread. Throws `AuthError`. */
+  verify(token: unknown): AccessTokenClaims;
+  /**
+   * Verifies with the signature check on libuv's threadpool (HS256 stays inline): many
+   * in-flight verifications then use every core. Rejects with `AuthError`.
+   */
+  verifyAsync(token: unknown): Promise<AccessTokenClaims>;
+  /** The verifier's own cache, when enabled (evict from it on revocation). */
+  readonly cache: VerifiedTokenCache<AccessTokenClaims> | undefined;
+}
+
+/**
+ * Builds a verifier with its options validated once (a `TypeError` names a bad field). Use one
+ * verifier per policy; it keeps a small cache of parsed headers and, if enabled, verified tokens.
+ */
+export function createAccessTokenVerifier(keys: AsyncKeyResolver, options: VerifyOptions): AccessTokenVerifier {
+  checkResolver(keys);
+  const opts = compileOptions(options);
+  const headers = new Map<string, JwtHeader>();
+  const cache = opts.cache;
+
+  function headerOf(segment: string): JwtHeader {
+    let header = headers.get(segment);
+    if (header === undefined) {
+      header = Object.freeze(parseHeader(segment, opts.limits));
+      if (opts.typ !== null && header.typ !== opts.typ) throw new AuthError('ERR_TYP_INVALID');
+      if (headers.size >= HEADER_CACHE_LIMIT) headers.clear();
+      headers.set(segment, header);
+    }
+    return header;
+  }
+
+  function finish(token: string, payload: Record<string, unknown>, now: number): AccessTokenClaims {
+    const claims = checkClaims(payload, opts, now);
+    if (cache !== undefined) cache.set(token, Object.freeze(claims), now);
+    return claims;
+  }
+
+  function verify(token: unknown): AccessTokenClaims {
+    const now = opts.clock();
+    if (cache !== undefined && typeof token === 'string') {
+      const hit = cache.get(token, now);
+      if (hit !== undefined) return hit;
+    }
+    const parts = splitToken(token, opts.limits);
+    const header = headerOf(parts.headerSegment);
+    const payload = decodeSegmentJson(parts.payloadSegment, 'payload', opts.limits);
+    const resolved = typeof keys === 'function' ? keys(header) : lookupKey(keys, header);
+    if (resolved instanceof Promise) throw new TypeError('an async key resolver needs verifyAsync');
+    const key = checkKeyForHeader(resolved, header, opts);
+    let ok: boolean;
+    try {
+      ok = checkSignature(key, Buffer.from(parts.signingInput, 'latin1'), parts.signature);
+    } catch (cause) {
+      throw new AuthError('ERR_SIGNATURE_INVALID', { cause });
+    }
+    if (!ok) throw new AuthError('ERR_SIGNATURE_INVALID');
+    return finish(token as string, payload, now);
+  }
+
+  async function verifyAsync(token: unknown): Promise<AccessTokenClaims> {
+    const now = opts.clock();
+    if (cache !== undefined && typeof token === 'string') {
+      const hit = cache.get(token, now);
+      if (hit !== undefined) return hit;
+    }
+    const parts = splitToken(token, opts.limits);
+    const header = headerOf(parts.headerSegment);
+    const payload = decodeSegmentJson(parts.payloadSegment, 'payload', opts.limits);
+    const key = checkKeyForHeader(
+      typeof keys === 'function' ? await keys(header) : lookupKey(keys, header),
+      header,
+      opts,
+    );
+    let ok: boolean;
+    try {
+      ok = await checkSignatureAsync(key, Buffer.from(parts.signingInput, 'latin1'), parts.signature);
+    } catch (cause) {
+      throw new AuthError('ERR_SIGNATURE_INVALID', { cause });
+    }
+    if (!ok) throw new AuthError('ERR_SIGNATURE_INVALID');
+    // Re-read the clock: the threadpool may have queued us for a while.
+    return finish(token as string, payload, opts.clock());
+  }
+
+  return Object.freeze({ verify, verifyAsync, cache });
+}
+
+/**
+ * One-shot verification. For repeated use build a verifier once with
+ * {@link createAccessTokenVerifier}: it validates options once and caches parsed headers.
+ */
+export function verifyAccessToken(token: unknown, keys: KeyResolver, options: VerifyOptions): AccessTokenClaims {
+  return createAccessTokenVerifier(keys, { ...options, cache: false }).verify(token);
+}

@@ -91,6 +91,120 @@ export const ERROR_TABLE = {
     oauthError: 'server_error',
     description: 'A claim may not be placed in an access token',
   },
+  // --- request validation and HTTP (auth server) ---
+  ERR_VALIDATION: {
+    status: 400,
+    oauthError: 'invalid_request',
+    description: 'The request is invalid',
+  },
+  ERR_BODY_TOO_LARGE: {
+    status: 413,
+    oauthError: 'invalid_request',
+    description: 'The request body is too large',
+  },
+  ERR_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    oauthError: 'invalid_request',
+    description: 'The request content type is not supported',
+  },
+  ERR_NOT_FOUND: {
+    status: 404,
+    oauthError: 'invalid_request',
+    description: 'Not found',
+  },
+  ERR_METHOD_NOT_ALLOWED: {
+    status: 405,
+    oauthError: 'invalid_request',
+    description: 'Method not allowed',
+  },
+  ERR_UNSUPPORTED_GRANT_TYPE: {
+    status: 400,
+    oauthError: 'unsupported_grant_type',
+    description: 'The grant type is not supported',
+  },
+  ERR_INTERNAL: {
+    status: 500,
+    oauthError: 'server_error',
+    description: 'Internal server error',
+  },
+  ERR_SERVICE_UNAVAILABLE: {
+    status: 503,
+    oauthError: 'temporarily_unavailable',
+    description: 'The service is temporarily unavailable',
+  },
+  ERR_RATE_LIMITED: {
+    status: 429,
+    oauthError: 'slow_down',
+    description: 'Too many requests',
+  },
+  ERR_CSRF: {
+    status: 403,
+    oauthError: 'access_denied',
+    description: 'Cross-site request refused',
+  },
+  // --- accounts and login ---
+  ERR_INVALID_CREDENTIALS: {
+    status: 401,
+    oauthError: 'invalid_grant',
+    description: 'The email or password is incorrect',
+  },
+  ERR_ACCOUNT_DISABLED: {
+    status: 403,
+    oauthError: 'access_denied',
+    description: 'The account is disabled',
+  },
+  ERR_REGISTRATION_CLOSED: {
+    status: 403,
+    oauthError: 'access_denied',
+    description: 'Registration is closed',
+  },
+  ERR_PASSWORD_POLICY: {
+    status: 400,
+    oauthError: 'invalid_request',
+    description: 'The password does not meet the policy',
+  },
+  // --- refresh tokens ---
+  ERR_REFRESH_MISSING: {
+    status: 401,
+    oauthError: 'invalid_grant',
+    description: 'No refresh token was presented',
+  },
+  ERR_REFRESH_INVALID: {
+    status: 401,
+    oauthError: 'invalid_grant',
+    description: 'The refresh token is invalid',
+  },
+  ERR_REFRESH_EXPIRED: {
+    status: 401,
+    oauthError: 'invalid_grant',
+    description: 'The session has expired',
+  },
+  ERR_REFRESH_REVOKED: {
+    status: 401,
+    oauthError: 'invalid_grant',
+    description: 'The session has been revoked',
+  },
+  ERR_REFRESH_REUSED: {
+    status: 401,
+    oauthError: 'invalid_grant',
+    description: 'The refresh token was already used; the session has been revoked',
+  },
+  // --- bearer access ---
+  ERR_UNAUTHENTICATED: {
+    status: 401,
+    oauthError: 'invalid_token',
+    description: 'Authentication is required',
+  },
+  ERR_TOKEN_REVOKED: {
+    status: 401,
+    oauthError: 'invalid_token',
+    description: 'The token has been revoked',
+  },
+  ERR_INSUFFICIENT_SCOPE: {
+    status: 403,
+    oauthError: 'insufficient_scope',
+    description: 'The token lacks the required scope',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_TABLE;

@@ -1,0 +1,206 @@
+/**
+ * createAuthServer: wires config, stores, keys and routes into a Fastify instance. The stores are
+ * passed in (the domain owns the contracts; adapters implement them): `tessera serve` passes the
+ * embedded SQLite store by default.
+ */
+
+import fastifyCookie from '@fastify/cookie';
+import { AuthError, createAccessTokenVerifier } from '@tessera/core';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { type AuthServerConfig, type AuthServerConfigInput, resolveConfig } from './config.js';
+import type { DurableStore, EphemeralStore } from './contracts.js';
+import { registerBodyParsers } from './http/body-parsers.js';
+import type { RouteContext } from './http/context.js';
+import { handleError, sendAuthError } from './http/errors.js';
+import { healthRoutes } from './routes/health.js';
+import { jwksRoute } from './routes/jwks.js';
+import { loginRoute } from './routes/login.js';
+import { logoutRoute } from './routes/logout.js';
+import { logoutAllRoute } from './routes/logout-all.js';
+import { metadataRoute } from './routes/metadata.js';
+import { oauthTokenRoute } from './routes/oauth-token.js';
+import { passwordRoute } from './routes/password.js';
+import { refreshRoute } from './routes/refresh.js';
+import { registerRoute } from './routes/register.js';
+import { sessionsRoutes } from './routes/sessions.js';
+import { whoamiRoute } from './routes/whoami.js';
+import { AuditTrail } from './services/audit.js';
+import { AuthService } from './services/auth-service.js';
+import { loadMasterKey } from './services/master-key.js';
+import { PasswordHasher } from './services/passwords.js';
+import { RevocationService } from './services/revocation.js';
+import { SigningKeyManager } from './services/signing-keys.js';
+
+/** Verifier clock tolerance for the server's own bearer checks, seconds. */
+export const SERVER_CLOCK_TOLERANCE_SEC = 30;
+
+export interface CreateAuthServerOptions {
+  readonly config?: AuthServerConfigInput;
+  readonly durable: DurableStore;
+  readonly ephemeral: EphemeralStore;
+  /** Environment for `TESSERA_*` overrides and the master key. Default `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Whole seconds since the epoch. Default: the system clock. Tests pass a manual one. */
+  readonly clock?: () => number;
+  /** Master key bytes (32), bypassing env and file. For tests and embedding. */
+  readonly masterKey?: Buffer;
+  /** Run the key schedule on a timer. Default true. */
+  readonly keyTimer?: boolean;
+}
+
+export interface AuthServer {
+  readonly app: FastifyInstance;
+  readonly config: AuthServerConfig;
+  readonly context: RouteContext;
+  /** Listens on config.host:config.port; resolves to the base URL. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+const NO_STORE_PREFIXES = ['/auth/', '/oauth/'];
+
+export async function createAuthServer(options: CreateAuthServerOptions): Promise<AuthServer> {
+  const env = options.env ?? process.env;
+  const { config, warnings } = resolveConfig(options.config, env);
+  const clock = options.clock ?? (() => Math.floor(Date.now() / 1000));
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      redact: {
+        paths: [
+          'req.headers.authorization',
+          'req.headers.cookie',
+          'res.headers["set-cookie"]',
+          '*.password',
+          '*.refresh_token',
+          '*.access_token',
+        ],
+        censor: '[redacted]',
+      },
+    },
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  for (const warning of warnings) app.log.warn(warning);
+
+  const master =
+    options.masterKey === undefined
+      ? loadMasterKey({ env, file: config.masterKeyFile, environment: config.environment })
+      : { key: options.masterKey, source: 'env' as const };
+  if ('warning' in master && master.warning !== undefined) app.log.warn(master.warning);
+
+  const keys = new SigningKeyManager(options.durable, master.key, {
+    alg: config.signingAlg,
+    rotationIntervalSec: config.keyRotationIntervalSec,
+    jwksMaxAgeSec: config.jwksMaxAgeSec,
+    tokenLifetimeSec: config.accessTokenTtlSec + SERVER_CLOCK_TOLERANCE_SEC,
+  });
+  await options.durable.migrate();
+  const audit = new AuditTrail(options.durable, app.log, clock);
+  const keyChanges = await keys.tick(clock());
+  for (const change of keyChanges)
+    await audit.record(
+      change.kind === 'retired' ? 'key.retired' : change.kind === 'created' ? 'key.created' : 'key.rotated',
+      { data: { ...change } },
+    );
+
+  const revocation = new RevocationService(
+    options.durable,
+    options.ephemeral,
+    config.accessTokenTtlSec + SERVER_CLOCK_TOLERANCE_SEC,
+  );
+  const hasher = new PasswordHasher(config.argon2);
+  await hasher.warmUp();
+  const auth = new AuthService(config, options.durable, keys, hasher, revocation, audit, clock);
+  const verifier = createAccessTokenVerifier(
+    (header) => (header.kid === undefined ? undefined : keys.keySet.get(header.kid)),
+    {
+      issuer: config.issuer,
+      audience: [...config.audience],
+      clockToleranceSec: SERVER_CLOCK_TOLERANCE_SEC,
+      clock,
+    },
+  );
+  const context: RouteContext = {
+    config,
+    durable: options.durable,
+    ephemeral: options.ephemeral,
+    auth,
+    keys,
+    revocation,
+    audit,
+    verifier,
+    clock,
+  };
+
+  await app.register(fastifyCookie);
+  registerBodyParsers(app);
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler(function notFound(_request, reply) {
+    return sendAuthError(reply, new AuthError('ERR_NOT_FOUND'));
+  });
+  app.addHook('onSend', async function securityHeaders(request, reply) {
+    // RFC 6749 5.1: token responses must not be cached; nothing under /auth or /oauth should be.
+    if (NO_STORE_PREFIXES.some((p) => request.url.startsWith(p))) {
+      reply.header('cache-control', 'no-store');
+      reply.header('pragma', 'no-cache');
+    }
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+  });
+
+  for (const route of [
+    metadataRoute,
+    jwksRoute,
+    healthRoutes,
+    registerRoute,
+    loginRoute,
+    refreshRoute,
+    logoutRoute,
+    logoutAllRoute,
+    whoamiRoute,
+    sessionsRoutes,
+    passwordRoute,
+    oauthTokenRoute,
+  ]) {
+    route(app, context);
+  }
+
+  let timer: NodeJS.Timeout | undefined;
+  if (options.keyTimer !== false) {
+    const everyMs = Math.min(60, config.jwksMaxAgeSec) * 1000;
+    timer = setInterval(() => {
+      keys
+        .tick(clock())
+        .then(async (changes) => {
+          for (const change of changes) {
+            await audit.record(
+              change.kind === 'retired' ? 'key.retired' : change.kind === 'created' ? 'key.created' : 'key.rotated',
+              { data: { ...change } },
+            );
+          }
+        })
+        .catch((error: unknown) => app.log.error({ err: error }, 'key schedule failed'));
+    }, everyMs);
+    timer.unref();
+  }
+  app.addHook('onClose', async () => {
+    if (timer !== undefined) clearInterval(timer);
+  });
+
+  return {
+    app,
+    config,
+    context,
+    async listen() {
+      const address = await app.listen({ host: config.host, port: config.port });
+      return address;
+    },
+    async close() {
+      await app.close();
+    },
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * Bearer authentication for the server's own endpoints (RFC 6750): only the `Authorization`
+ * header, exactly one `Bearer <token>`; the token is verified and then checked against all four
+ * revocation levers.
+ */
+
+import { type AccessTokenClaims, AuthError } from '@tessera/core';
+import type { FastifyRequest } from 'fastify';
+import type { ClientInfo } from '../services/auth-service.js';
+import type { RouteContext } from './context.js';
+import { BearerError } from './errors.js';
+
+const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/;
+
+export function extractBearer(request: FastifyRequest): string {
+  const header = request.headers.authorization;
+  if (header === undefined || header === '') throw new BearerError('ERR_UNAUTHENTICATED', true);
+  if (Array.isArray(header)) throw new BearerError('ERR_TOKEN_MALFORMED', false, 'several Authorization headers');
+  const match = BEARER.exec(header);
+  if (match === null) {
+    if (!/^bearer /i.test(header)) throw new BearerError('ERR_UNAUTHENTICATED', true);
+    throw new BearerError('ERR_TOKEN_MALFORMED', false, 'malformed Authorization header');
+  }
+  return match[1] as string;
+}
+
+export async function authenticate(ctx: RouteContext, request: FastifyRequest): Promise<AccessTokenClaims> {
+  const token = extractBearer(request);
+  let claims: AccessTokenClaims;
+  try {
+    claims = ctx.verifier.verify(token);
+    await ctx.revocation.assertActive(claims, ctx.clock());
+  } catch (error) {
+    if (error instanceof AuthError) {
+      // A malformed token is a bad request (400 invalid_request); everything else is invalid_token.
+      throw new BearerError(error.code, false, error.detail);
+    }
+    throw error;
+  }
+  return claims;
+}
+
+export function clientInfo(request: FastifyRequest): ClientInfo {
+  const ua = request.headers['user-agent'];
+  return { ip: request.ip ?? null, userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null };
+}

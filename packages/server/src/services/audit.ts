@@ -1,0 +1,71 @@
+/**
+ * Append-only audit trail with stable event types. Every event goes to the durable store and to
+ * the structured log. Event data never holds tokens, passwords or cookie values.
+ */
+
+import type { DurableStore } from '../contracts.js';
+
+export const AUDIT_EVENT_TYPES = [
+  'user.registered',
+  'login.succeeded',
+  'login.failed',
+  'refresh.rotated',
+  'refresh.grace_replayed',
+  'refresh.reuse_detected',
+  'session.revoked',
+  'user.cutoff_set',
+  'user.disabled',
+  'user.enabled',
+  'user.password_changed',
+  'key.created',
+  'key.rotated',
+  'key.retired',
+  'csrf.rejected',
+  'rate_limit.hit',
+] as const;
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
+
+export interface AuditContext {
+  readonly userId?: string | null;
+  readonly sessionId?: string | null;
+  readonly ip?: string | null;
+  readonly userAgent?: string | null;
+  readonly data?: Record<string, unknown>;
+}
+
+export interface AuditLogger {
+  info(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export class AuditTrail {
+  readonly #store: DurableStore;
+  readonly #log: AuditLogger;
+  readonly #clock: () => number;
+
+  constructor(store: DurableStore, log: AuditLogger, clock: () => number) {
+    this.#store = store;
+    this.#log = log;
+    this.#clock = clock;
+  }
+
+  async record(type: AuditEventType, context: AuditContext = {}): Promise<void> {
+    const event = {
+      at: this.#clock(),
+      type,
+      userId: context.userId ?? null,
+      sessionId: context.sessionId ?? null,
+      ip: context.ip ?? null,
+      userAgent: context.userAgent ?? null,
+      data: context.data ?? {},
+    };
+    this.#log.info({ audit: event }, type);
+    try {
+      await this.#store.appendAudit(event);
+    } catch (error) {
+      // The request already succeeded or failed on its own merits; losing an audit row must not
+      // turn it into a 500, but it must be loud.
+      this.#log.error({ err: error, auditType: type }, 'audit event could not be stored');
+    }
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * AES-256-GCM envelopes: `v1.<iv>.<ciphertext>.<tag>` (base64url). Used for private keys at rest
+ * (under the master key, with the `kid` as associated data) and for grace-window replays
+ * (under a key derived from the old refresh token, so only its holder can open one).
+ */
+
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+
+export function seal(key: Uint8Array, plaintext: string, associatedData: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(associatedData, 'utf8'));
+  const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  return `v1.${iv.toString('base64url')}.${body.toString('base64url')}.${cipher.getAuthTag().toString('base64url')}`;
+}
+
+/** Returns undefined when the envelope is malformed, tampered or under another key. */
+export function open(key: Uint8Array, envelope: string, associatedData: string): string | undefined {
+  const parts = envelope.split('.');
+  if (parts.length !== 4 || parts[0] !== 'v1') return undefined;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(parts[1] as string, 'base64url'));
+    decipher.setAAD(Buffer.from(associatedData, 'utf8'));
+    decipher.setAuthTag(Buffer.from(parts[3] as string, 'base64url'));
+    return Buffer.concat([decipher.update(Buffer.from(parts[2] as string, 'base64url')), decipher.final()]).toString(
+      'utf8',
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+/** A 256-bit key derived from high-entropy input material (HKDF-SHA256). */
+export function deriveKey(inputKeyMaterial: string, info: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', Buffer.from(inputKeyMaterial, 'utf8'), Buffer.alloc(0), info, 32));
+}

@@ -1,0 +1,201 @@
+/**
+ * Signing key lifecycle `next → current → retiring → retired`, fully automatic:
+ * - a `next` key is always published, and is promoted only after it has been in the JWKS for
+ *   at least one JWKS max-age, so every cache has seen it before it signs anything;
+ * - the rotated-out key stays published (`retiring`) until the last token it signed expired
+ *   (access token lifetime plus clock tolerance), then becomes `retired` and leaves the JWKS.
+ * Private keys are stored only as AES-256-GCM envelopes under the master key.
+ */
+
+import {
+  type Algorithm,
+  createJwks,
+  exportPrivateJwk,
+  exportPublicJwk,
+  generateKey,
+  importJwk,
+  type JwkSet,
+  KeySet,
+  type TesseraKey,
+} from '@tessera/core';
+import type { DurableStore, SigningKeyRecord } from '../contracts.js';
+import { open, seal } from './sealed-box.js';
+
+export interface SigningKeyPolicy {
+  readonly alg: Algorithm;
+  /** Seconds between rotations. */
+  readonly rotationIntervalSec: number;
+  /** The JWKS `max-age`, seconds. */
+  readonly jwksMaxAgeSec: number;
+  /** Longest access token lifetime, seconds, plus verifier clock tolerance. */
+  readonly tokenLifetimeSec: number;
+}
+
+export interface KeyChange {
+  readonly kind: 'created' | 'activated' | 'retiring' | 'retired';
+  readonly kid: string;
+}
+
+export class SigningKeyManager {
+  readonly #store: DurableStore;
+  readonly #masterKey: Buffer;
+  readonly #policy: SigningKeyPolicy;
+  #records: SigningKeyRecord[] = [];
+  #keys = new Map<string, TesseraKey>();
+  #current: TesseraKey | undefined;
+  #keySet = new KeySet([]);
+  #jwks: JwkSet = { keys: [] };
+
+  constructor(store: DurableStore, masterKey: Buffer, policy: SigningKeyPolicy) {
+    this.#store = store;
+    this.#masterKey = masterKey;
+    this.#policy = policy;
+  }
+
+  /** The key that signs new tokens. */
+  get current(): TesseraKey {
+    if (this.#current === undefined) throw new Error('signing keys are not loaded');
+    return this.#current;
+  }
+
+  /** Every published key (next, current, retiring): what tokens may be verified with. */
+  get keySet(): KeySet {
+    return this.#keySet;
+  }
+
+  get jwks(): JwkSet {
+    return this.#jwks;
+  }
+
+  get records(): readonly SigningKeyRecord[] {
+    return this.#records;
+  }
+
+  get ready(): boolean {
+    return this.#current !== undefined;
+  }
+
+  /** Seconds a JWKS response may be cached. */
+  get jwksMaxAgeSec(): number {
+    return this.#policy.jwksMaxAgeSec;
+  }
+
+  async #generate(now: number, state: 'next' | 'current'): Promise<SigningKeyRecord> {
+    const key = await generateKey(this.#policy.alg);
+    const record: SigningKeyRecord = {
+      kid: key.kid,
+      alg: key.alg,
+      state,
+      privateJwkEncrypted: seal(this.#masterKey, JSON.stringify(exportPrivateJwk(key)), `tessera-key:${key.kid}`),
+      publicJwk: JSON.stringify(exportPublicJwk(key)),
+      createdAt: now,
+      activatedAt: state === 'current' ? now : null,
+      retiredAt: null,
+      expiresAt: null,
+    };
+    await this.#store.insertSigningKey(record);
+    return record;
+  }
+
+  #decrypt(record: SigningKeyRecord): TesseraKey {
+    const json = open(this.#masterKey, record.privateJwkEncrypted, `tessera-key:${record.kid}`);
+    if (json === undefined) {
+      throw new Error(`signing key ${record.kid} cannot be decrypted: wrong TESSERA_MASTER_KEY or corrupted row`);
+    }
+    return importJwk(JSON.parse(json));
+  }
+
+  async #load(): Promise<void> {
+    this.#records = await this.#store.listSigningKeys();
+    const keys = new Map<string, TesseraKey>();
+    for (const record of this.#records) {
+      if (record.state === 'retired') continue;
+      keys.set(record.kid, this.#keys.get(record.kid) ?? this.#decrypt(record));
+    }
+    this.#keys = keys;
+    const current = this.#records.find((r) => r.state === 'current');
+    this.#current = current === undefined ? undefined : keys.get(current.kid);
+    this.#keySet = new KeySet(keys.values());
+    const order = { current: 0, next: 1, retiring: 2, retired: 3 } as const;
+    const published = this.#records
+      .filter((r) => r.state !== 'retired')
+      .sort((a, b) => order[a.state] - order[b.state])
+      .map((r) => keys.get(r.kid) as TesseraKey);
+    this.#jwks = createJwks(published);
+  }
+
+  /**
+   * Brings the key set up to date for `now`: creates missing keys, rotates when due, retires
+   * keys whose tokens have all expired. Safe to call often. Returns what changed.
+   */
+  async tick(now: number): Promise<KeyChange[]> {
+    await this.#load();
+    const changes: KeyChange[] = [];
+    const current = this.#records.find((r) => r.state === 'current');
+    const next = this.#records.find((r) => r.state === 'next');
+    if (current === undefined) {
+      // First start (nothing can have cached a JWKS yet) or a lost current key: sign at once.
+      if (next !== undefined) {
+        await this.#store.updateSigningKey(next.kid, { state: 'current', activatedAt: now });
+        changes.push({ kind: 'activated', kid: next.kid });
+      } else {
+        const created = await this.#generate(now, 'current');
+        changes.push({ kind: 'created', kid: created.kid }, { kind: 'activated', kid: created.kid });
+      }
+    } else if (
+      next !== undefined &&
+      (current.activatedAt ?? current.createdAt) + this.#policy.rotationIntervalSec <= now &&
+      next.createdAt + this.#policy.jwksMaxAgeSec <= now
+    ) {
+      changes.push(...(await this.#rotate(current, next, now)));
+    }
+    for (const record of this.#records) {
+      if (record.state === 'retiring' && record.expiresAt !== null && record.expiresAt <= now) {
+        await this.#store.updateSigningKey(record.kid, { state: 'retired' });
+        changes.push({ kind: 'retired', kid: record.kid });
+      }
+    }
+    if (changes.length > 0) await this.#load();
+    if (!this.#records.some((r) => r.state === 'next')) {
+      const created = await this.#generate(now, 'next');
+      changes.push({ kind: 'created', kid: created.kid });
+      await this.#load();
+    }
+    return changes;
+  }
+
+  async #rotate(current: SigningKeyRecord, next: SigningKeyRecord, now: number): Promise<KeyChange[]> {
+    await this.#store.updateSigningKey(current.kid, {
+      state: 'retiring',
+      retiredAt: now,
+      expiresAt: now + this.#policy.tokenLifetimeSec,
+    });
+    await this.#store.updateSigningKey(next.kid, { state: 'current', activatedAt: now });
+    return [
+      { kind: 'retiring', kid: current.kid },
+      { kind: 'activated', kid: next.kid },
+    ];
+  }
+
+  /**
+   * Manual rotation (`tessera keys rotate`). Normally refuses while the `next` key is younger
+   * than one JWKS max-age, because caches may not have it yet; `force` rotates anyway (for a
+   * compromised key, accepting that some verifiers refetch the JWKS).
+   */
+  async rotateNow(now: number, options: { force?: boolean } = {}): Promise<KeyChange[]> {
+    await this.#load();
+    const current = this.#records.find((r) => r.state === 'current');
+    const next = this.#records.find((r) => r.state === 'next');
+    if (current === undefined || next === undefined) return this.tick(now);
+    if (!options.force && next.createdAt + this.#policy.jwksMaxAgeSec > now) {
+      throw new RangeError(
+        `the next key has been published for ${now - next.createdAt} s, less than the JWKS max-age of ${this.#policy.jwksMaxAgeSec} s; use force to rotate anyway`,
+      );
+    }
+    const changes = await this.#rotate(current, next, now);
+    const created = await this.#generate(now, 'next');
+    changes.push({ kind: 'created', kid: created.kid });
+    await this.#load();
+    return changes;
+  }
+}

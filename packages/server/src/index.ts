@@ -12,6 +12,7 @@ export type {
 export { configEnvName, resolveConfig } from './config.js';
 export type * from './contracts.js';
 export { refreshCookieName } from './http/cookies.js';
+export { AdminService } from './services/admin.js';
 export type { AuditEventType } from './services/audit.js';
 export { AUDIT_EVENT_TYPES } from './services/audit.js';
 export type { ClientInfo, TokenGrant } from './services/auth-service.js';

@@ -5,12 +5,27 @@
  */
 
 import type { Command } from '../context.js';
+import { auditCommand } from './audit.js';
 import { decodeCommand } from './decode.js';
 import { helpCommand } from './help.js';
 import { keysGenerateCommand } from './keys-generate.js';
+import { keysListCommand, keysRotateCommand } from './keys-manage.js';
+import { serveCommand } from './serve.js';
+import { sessionsListCommand, sessionsRevokeCommand } from './sessions.js';
+import { usersAddCommand, usersDisableCommand, usersEnableCommand, usersListCommand } from './users.js';
 import { verifyCommand } from './verify.js';
 
 export const COMMANDS: readonly Command[] = Object.freeze([
+  serveCommand,
+  usersAddCommand,
+  usersListCommand,
+  usersDisableCommand,
+  usersEnableCommand,
+  sessionsListCommand,
+  sessionsRevokeCommand,
+  keysListCommand,
+  keysRotateCommand,
+  auditCommand,
   decodeCommand,
   verifyCommand,
   keysGenerateCommand,

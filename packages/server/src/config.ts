@@ -109,7 +109,9 @@ function defaults(environment: AuthServerConfig['environment']): AuthServerConfi
 }
 
 function envName(path: string): string {
+  // `argon2.memoryCostKiB` → `TESSERA_ARGON2_MEMORY_COST_KIB`: a unit suffix is one word.
   return `TESSERA_${path
+    .replace(/KiB$/, 'Kib')
     .replace(/\./g, '_')
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
     .toUpperCase()}`;

@@ -29,7 +29,7 @@ import { AuthService } from './services/auth-service.js';
 import { loadMasterKey } from './services/master-key.js';
 import { PasswordHasher } from './services/passwords.js';
 import { RevocationService } from './services/revocation.js';
-import { SigningKeyManager } from './services/signing-keys.js';
+import { type KeyChange, SigningKeyManager } from './services/signing-keys.js';
 
 /** Verifier clock tolerance for the server's own bearer checks, seconds. */
 export const SERVER_CLOCK_TOLERANCE_SEC = 30;
@@ -52,12 +52,23 @@ export interface AuthServer {
   readonly app: FastifyInstance;
   readonly config: AuthServerConfig;
   readonly context: RouteContext;
+  /** Key schedule and purge of expired rows; runs on a timer unless `keyTimer: false`. */
+  runMaintenance(now: number): Promise<void>;
   /** Listens on config.host:config.port; resolves to the base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
 }
 
 const NO_STORE_PREFIXES = ['/auth/', '/oauth/'];
+/** How often expired sessions, tokens, grace replays and denylist entries are purged, seconds. */
+const PURGE_INTERVAL_SEC = 3600;
+
+async function recordKeyChanges(audit: AuditTrail, changes: readonly KeyChange[]): Promise<void> {
+  for (const change of changes) {
+    const type = change.kind === 'retired' ? 'key.retired' : change.kind === 'created' ? 'key.created' : 'key.rotated';
+    await audit.record(type, { data: { ...change } });
+  }
+}
 
 export async function createAuthServer(options: CreateAuthServerOptions): Promise<AuthServer> {
   const env = options.env ?? process.env;
@@ -100,12 +111,7 @@ export async function createAuthServer(options: CreateAuthServerOptions): Promis
   });
   await options.durable.migrate();
   const audit = new AuditTrail(options.durable, app.log, clock);
-  const keyChanges = await keys.tick(clock());
-  for (const change of keyChanges)
-    await audit.record(
-      change.kind === 'retired' ? 'key.retired' : change.kind === 'created' ? 'key.created' : 'key.rotated',
-      { data: { ...change } },
-    );
+  await recordKeyChanges(audit, await keys.tick(clock()));
 
   const revocation = new RevocationService(
     options.durable,
@@ -169,22 +175,22 @@ export async function createAuthServer(options: CreateAuthServerOptions): Promis
     route(app, context);
   }
 
+  let lastPurgeSec = 0;
+  /** The key schedule every tick; expired rows purged at most hourly. */
+  async function runMaintenance(now: number): Promise<void> {
+    await recordKeyChanges(audit, await keys.tick(now));
+    if (now - lastPurgeSec >= PURGE_INTERVAL_SEC) {
+      lastPurgeSec = now;
+      const purged = await options.durable.purgeExpired(now);
+      if (purged > 0) app.log.info({ purged }, 'expired rows purged');
+    }
+  }
+
   let timer: NodeJS.Timeout | undefined;
   if (options.keyTimer !== false) {
-    const everyMs = Math.min(60, config.jwksMaxAgeSec) * 1000;
     timer = setInterval(() => {
-      keys
-        .tick(clock())
-        .then(async (changes) => {
-          for (const change of changes) {
-            await audit.record(
-              change.kind === 'retired' ? 'key.retired' : change.kind === 'created' ? 'key.created' : 'key.rotated',
-              { data: { ...change } },
-            );
-          }
-        })
-        .catch((error: unknown) => app.log.error({ err: error }, 'key schedule failed'));
-    }, everyMs);
+      runMaintenance(clock()).catch((error: unknown) => app.log.error({ err: error }, 'maintenance failed'));
+    }, Math.min(60, config.jwksMaxAgeSec) * 1000);
     timer.unref();
   }
   app.addHook('onClose', async () => {
@@ -195,6 +201,7 @@ export async function createAuthServer(options: CreateAuthServerOptions): Promis
     app,
     config,
     context,
+    runMaintenance,
     async listen() {
       const address = await app.listen({ host: config.host, port: config.port });
       return address;

@@ -88,7 +88,7 @@ export class TesseraKey {
         ? 32
         : alg === 'ES256' || alg === 'EdDSA'
           ? 64
-          : (verifyKey.asymmetricKeyDetails?.modulusLength ?? 0) / 8;
+          : Math.ceil((verifyKey.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
     Object.freeze(this);
   }
 

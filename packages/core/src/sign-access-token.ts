@@ -103,6 +103,7 @@ function checkValue(
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) throw refuse(claim, 'not a plain object');
   for (const [name, item] of Object.entries(value)) {
+    if (name === '__proto__') throw refuse(claim, 'contains a "__proto__" member');
     if (isSensitiveClaimName(name) && !allowed.has(name)) throw refuse(claim, 'contains a sensitive-looking member');
     checkValue(item, claim, depth + 1, maxDepth, allowed);
   }
@@ -144,6 +145,8 @@ export function signAccessToken(input: AccessTokenInput, key: TesseraKey, option
   };
   for (const [name, value] of Object.entries(input)) {
     if (name === 'sub' || value === undefined) continue;
+    // A `__proto__` claim would replace the prototype of `claims` instead of adding a member.
+    if (name === '__proto__') throw refuse(name, 'reserved JavaScript property name');
     if (RESERVED_CLAIMS.has(name)) throw new TypeError(`claims.${name} is set by the signer and cannot be supplied`);
     if (isSensitiveClaimName(name) && !allowed.has(name)) throw refuse(name, 'sensitive-looking claim name');
     checkValue(value, name, 0, maxDepth, allowed);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createKeySet, generateKey, importKey, signAccessToken, type TesseraKey } from '@tessera/core';
+import { AuthError, createKeySet, generateKey, importKey, signAccessToken, type TesseraKey } from '@tessera/core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   AUDIENCE,
@@ -110,14 +110,24 @@ describe('prototype member names in the payload', () => {
 });
 
 describe('prototype member names when signing', () => {
-  it('an own "__proto__" member in the signing input never becomes the prototype of the returned claims', () => {
-    const input = JSON.parse('{"sub":"user-1","__proto__":{"admin":true}}') as { sub: string };
-    const { token, claims } = signAccessToken(input, es, { issuer: ISSUER, audience: AUDIENCE, clock: frozenClock() });
-    const verified = verifierFor(es).verify(token) as Record<string, unknown>;
-    expect(Object.getPrototypeOf(claims)).toBe(Object.prototype);
-    expect((claims as Record<string, unknown>).admin).toBeUndefined();
-    // What the caller is told was signed must be what the token carries.
-    expect(Object.keys(claims).sort()).toEqual(Object.keys(verified).sort());
+  it('an own "__proto__" member in the signing input is refused with ERR_CLAIM_NOT_ALLOWED, at any depth', () => {
+    // Refused rather than signed: a "__proto__" claim would either replace the prototype of the
+    // returned claims or reach downstream code that merges claims into objects.
+    for (const json of [
+      '{"sub":"user-1","__proto__":{"admin":true}}',
+      '{"sub":"user-1","ctx":{"__proto__":{"admin":true}}}',
+    ]) {
+      const input = JSON.parse(json) as { sub: string };
+      let caught: unknown;
+      try {
+        signAccessToken(input, es, { issuer: ISSUER, audience: AUDIENCE, clock: frozenClock() });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(AuthError);
+      expect((caught as AuthError).code).toBe('ERR_CLAIM_NOT_ALLOWED');
+    }
+    expect(({} as Record<string, unknown>).admin).toBeUndefined();
   });
 
   it('a "constructor" claim is signed as a plain member and round-trips', () => {

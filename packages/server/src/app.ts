@@ -6,7 +6,7 @@
 
 import fastifyCookie from '@fastify/cookie';
 import { AuthError, createAccessTokenVerifier } from '@tessera/core';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { type AuthServerConfig, type AuthServerConfigInput, resolveConfig } from './config.js';
 import type { DurableStore, EphemeralStore } from './contracts.js';
 import { registerBodyParsers } from './http/body-parsers.js';
@@ -46,6 +46,11 @@ export interface CreateAuthServerOptions {
   readonly masterKey?: Buffer;
   /** Run the key schedule on a timer. Default true. */
   readonly keyTimer?: boolean;
+  /**
+   * Where the pino log lines go (one JSON line per `write`). Default stdout. The redaction
+   * rules apply whatever the destination; tests pass a stream to inspect the log.
+   */
+  readonly logStream?: { write(line: string): void };
 }
 
 export interface AuthServer {
@@ -88,12 +93,33 @@ export async function createAuthServer(options: CreateAuthServerOptions): Promis
         ],
         censor: '[redacted]',
       },
+      serializers: {
+        // Fix: Fastify's request serializer logged the whole URL, query string included, so a
+        // client that put a token in the query (`/oauth/token?refresh_token=...`) wrote it to
+        // the log. No endpoint reads the query string; the log keeps the path only.
+        req(request: FastifyRequest) {
+          return {
+            method: request.method,
+            url: request.url.split('?')[0],
+            host: request.host,
+            remoteAddress: request.ip,
+            remotePort: request.socket?.remotePort,
+          };
+        },
+      },
+      ...(options.logStream === undefined ? {} : { stream: options.logStream }),
     },
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Fix: errors Fastify raises before routing (a malformed URL such as `/auth/sessions/%`)
+    // bypassed the error handler and answered with Fastify's own body (`FST_ERR_BAD_URL`, the
+    // URL echoed back) instead of the documented `{error, error_description, code}`.
+    frameworkErrors: function frameworkErrors(error, request, reply) {
+      handleError(error, request, reply);
+    },
   });
   for (const warning of warnings) app.log.warn(warning);
 
@@ -103,11 +129,14 @@ export async function createAuthServer(options: CreateAuthServerOptions): Promis
       : { key: options.masterKey, source: 'env' as const };
   if ('warning' in master && master.warning !== undefined) app.log.warn(master.warning);
 
+  // Every instance runs the key schedule this often (the maintenance timer below).
+  const keyScheduleIntervalSec = Math.min(60, config.jwksMaxAgeSec);
   const keys = new SigningKeyManager(options.durable, master.key, {
     alg: config.signingAlg,
     rotationIntervalSec: config.keyRotationIntervalSec,
     jwksMaxAgeSec: config.jwksMaxAgeSec,
     tokenLifetimeSec: config.accessTokenTtlSec + SERVER_CLOCK_TOLERANCE_SEC,
+    scheduleIntervalSec: keyScheduleIntervalSec,
   });
   await options.durable.migrate();
   const audit = new AuditTrail(options.durable, app.log, clock);
@@ -150,7 +179,11 @@ export async function createAuthServer(options: CreateAuthServerOptions): Promis
   });
   app.addHook('onSend', async function securityHeaders(request, reply) {
     // RFC 6749 5.1: token responses must not be cached; nothing under /auth or /oauth should be.
-    if (NO_STORE_PREFIXES.some((p) => request.url.startsWith(p))) {
+    // Fix: match the route pattern, not the raw URL. The router decodes the path, so
+    // `/%61uth/login` reached the login route while `request.url` did not start with `/auth/`,
+    // and the token response went out without `no-store`.
+    const path = request.routeOptions.url ?? request.url;
+    if (NO_STORE_PREFIXES.some((p) => path.startsWith(p))) {
       reply.header('cache-control', 'no-store');
       reply.header('pragma', 'no-cache');
     }
@@ -190,7 +223,7 @@ export async function createAuthServer(options: CreateAuthServerOptions): Promis
   if (options.keyTimer !== false) {
     timer = setInterval(() => {
       runMaintenance(clock()).catch((error: unknown) => app.log.error({ err: error }, 'maintenance failed'));
-    }, Math.min(60, config.jwksMaxAgeSec) * 1000);
+    }, keyScheduleIntervalSec * 1000);
     timer.unref();
   }
   app.addHook('onClose', async () => {

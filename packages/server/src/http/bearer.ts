@@ -1,7 +1,8 @@
 /**
  * Bearer authentication for the server's own endpoints (RFC 6750): only the `Authorization`
- * header, exactly one `Bearer <token>`; the token is verified and then checked against all four
- * revocation levers.
+ * header, exactly one `Bearer <token>` (anything else there is a 400 invalid_request; no header
+ * at all is a 401 without an error code); the token is verified and then checked against all
+ * four revocation levers.
  */
 
 import { type AccessTokenClaims, AuthError } from '@tessera/core';
@@ -17,10 +18,11 @@ export function extractBearer(request: FastifyRequest): string {
   if (header === undefined || header === '') throw new BearerError('ERR_UNAUTHENTICATED', true);
   if (Array.isArray(header)) throw new BearerError('ERR_TOKEN_MALFORMED', false, 'several Authorization headers');
   const match = BEARER.exec(header);
-  if (match === null) {
-    if (!/^bearer /i.test(header)) throw new BearerError('ERR_UNAUTHENTICATED', true);
-    throw new BearerError('ERR_TOKEN_MALFORMED', false, 'malformed Authorization header');
-  }
+  // Fix: `Bearer` without a token and other schemes (`Basic ...`) used to count as "no
+  // credentials" (401 without an error code). The spec makes every Authorization header that
+  // is not exactly `Bearer <token>` a malformed request: 400 invalid_request with a challenge.
+  // Only an absent header is "no credentials".
+  if (match === null) throw new BearerError('ERR_TOKEN_MALFORMED', false, 'malformed Authorization header');
   return match[1] as string;
 }
 

@@ -35,7 +35,13 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'ERR_VALIDATION',
   FST_ERR_CTP_INVALID_JSON_BODY: 'ERR_VALIDATION',
   FST_ERR_VALIDATION: 'ERR_VALIDATION',
+  FST_ERR_BAD_URL: 'ERR_VALIDATION',
+  // A path parameter longer than the router allows (100 characters) cannot name anything.
+  FST_ERR_MAX_PARAM_LENGTH: 'ERR_NOT_FOUND',
 };
+
+/** Fastify errors whose message holds the request URL (and so any secret in its query). */
+const URL_ERRORS: ReadonlySet<string> = new Set(['FST_ERR_BAD_URL', 'FST_ERR_MAX_PARAM_LENGTH']);
 
 export function toAuthError(error: unknown): AuthError | undefined {
   if (error instanceof AuthError) return error;
@@ -44,10 +50,23 @@ export function toAuthError(error: unknown): AuthError | undefined {
   if (code !== undefined) {
     const field = fastifyError?.validation?.[0];
     const name = field === undefined ? undefined : describeValidation(field);
-    return new AuthError(code, { claim: name, detail: fastifyError?.message });
+    // The URL errors' messages echo the whole URL, query string included: log the code only.
+    const detail = URL_ERRORS.has(fastifyError?.code ?? '') ? fastifyError?.code : fastifyError?.message;
+    return new AuthError(code, { claim: name, detail });
   }
   if (fastifyError?.statusCode === 400 && error instanceof SyntaxError)
     return new AuthError('ERR_VALIDATION', { detail: 'invalid JSON' });
+  // Any other request-level Fastify error (4xx) is the client's: a 400 in the documented
+  // format, never a 500 or Fastify's own body.
+  if (
+    typeof fastifyError?.code === 'string' &&
+    fastifyError.code.startsWith('FST_') &&
+    typeof fastifyError.statusCode === 'number' &&
+    fastifyError.statusCode >= 400 &&
+    fastifyError.statusCode < 500
+  ) {
+    return new AuthError('ERR_VALIDATION', { detail: fastifyError.code });
+  }
   return undefined;
 }
 

@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { authenticate, clientInfo } from '../http/bearer.js';
 import type { RouteContext } from '../http/context.js';
+import { newPasswordSchema } from './schemas.js';
 
 export function passwordRoute(app: FastifyInstance, ctx: RouteContext): void {
   app.post<{ Body: { current_password: string; new_password: string } }>(
@@ -15,7 +16,7 @@ export function passwordRoute(app: FastifyInstance, ctx: RouteContext): void {
           required: ['current_password', 'new_password'],
           properties: {
             current_password: { type: 'string', minLength: 1, maxLength: 1024 },
-            new_password: { type: 'string', minLength: 1, maxLength: 1024 },
+            new_password: newPasswordSchema,
           },
         },
       },

@@ -6,12 +6,12 @@
 import type { FastifyInstance } from 'fastify';
 import { clientInfo } from '../http/bearer.js';
 import type { RouteContext } from '../http/context.js';
-import { credentialsBody } from './schemas.js';
+import { registerBody } from './schemas.js';
 
 export function registerRoute(app: FastifyInstance, ctx: RouteContext): void {
   app.post<{ Body: { email: string; password: string } }>(
     '/auth/register',
-    { schema: { body: credentialsBody } },
+    { schema: { body: registerBody } },
     async function register(request, reply) {
       await ctx.auth.register(request.body.email, request.body.password, clientInfo(request));
       return reply.code(202).send({ status: 'accepted', next: 'log in with the same email and password' });

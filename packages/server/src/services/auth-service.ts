@@ -157,7 +157,11 @@ export class AuthService {
    * within the grace window get the winner's response replayed byte for byte; a use after the
    * window revokes the whole family.
    */
-  async refresh(presented: unknown, client: ClientInfo): Promise<TokenGrant> {
+  async refresh(
+    presented: unknown,
+    client: ClientInfo,
+    options: { requestedScope?: string } = {},
+  ): Promise<TokenGrant> {
     if (presented === undefined || presented === null || presented === '') throw new AuthError('ERR_REFRESH_MISSING');
     if (!isRefreshTokenFormat(presented)) throw new AuthError('ERR_REFRESH_INVALID');
     const now = this.clock();
@@ -165,6 +169,21 @@ export class AuthService {
     const sealKey = deriveKey(presented, 'tessera refresh grace v1');
     const session = await this.store.findSessionByRefreshHash(presentedHash);
     if (session === undefined) throw new AuthError('ERR_REFRESH_INVALID');
+    // Fix: the requested scope (RFC 6749 section 6) is checked before the rotation. It used to
+    // be checked by the route after it, so a refused request had already consumed the token.
+    if (options.requestedScope !== undefined && options.requestedScope !== session.scope) {
+      const granted = new Set(session.scope.split(' '));
+      if (!options.requestedScope.split(' ').every((s) => granted.has(s))) {
+        throw new AuthError('ERR_VALIDATION', { claim: 'scope', detail: 'scope exceeds the grant' });
+      }
+    }
+    // Fix: a disabled (or deleted) account gets no new tokens. Refresh used to mint access
+    // tokens for it as long as its sessions were not revoked (e.g. status set by an operator
+    // in the store), and verifiers that only check signatures would accept them.
+    const user = await this.store.findUserById(session.userId);
+    if (user === undefined || user.status !== 'active') {
+      throw new AuthError('ERR_REFRESH_REVOKED', { detail: 'account disabled' });
+    }
 
     const nextToken = createRefreshToken();
     const access = this.#signAccess(session, now);

@@ -29,6 +29,12 @@ export interface SigningKeyPolicy {
   readonly jwksMaxAgeSec: number;
   /** Longest access token lifetime, seconds, plus verifier clock tolerance. */
   readonly tokenLifetimeSec: number;
+  /**
+   * How long another process on the same store may keep signing with a key after it was
+   * rotated out, seconds: the interval of its key schedule (it notices at its next tick). The
+   * retiring key stays published this much longer. Default 0 (a single process).
+   */
+  readonly scheduleIntervalSec?: number;
 }
 
 export interface KeyChange {
@@ -161,6 +167,20 @@ export class SigningKeyManager {
       changes.push({ kind: 'created', kid: created.kid });
       await this.#load();
     }
+    // Fix: two instances ticking at the same moment could both find no `next` key and both
+    // create one; the extra stayed published forever and was never used. Keep the oldest and
+    // retire the others: a `next` key has signed nothing, so no token depends on it.
+    const extras = this.#records
+      .filter((r) => r.state === 'next')
+      .sort((a, b) => a.createdAt - b.createdAt || (a.kid < b.kid ? -1 : a.kid > b.kid ? 1 : 0))
+      .slice(1);
+    if (extras.length > 0) {
+      for (const extra of extras) {
+        await this.#store.updateSigningKey(extra.kid, { state: 'retired', retiredAt: now, expiresAt: now });
+        changes.push({ kind: 'retired', kid: extra.kid });
+      }
+      await this.#load();
+    }
     return changes;
   }
 
@@ -168,7 +188,10 @@ export class SigningKeyManager {
     await this.#store.updateSigningKey(current.kid, {
       state: 'retiring',
       retiredAt: now,
-      expiresAt: now + this.#policy.tokenLifetimeSec,
+      // Fix: other instances (or the server, when `tessera keys rotate` ran in another process)
+      // keep signing with this key until their next tick; without the schedule interval here
+      // the key left the JWKS while tokens they signed just after the rotation were still live.
+      expiresAt: now + this.#policy.tokenLifetimeSec + (this.#policy.scheduleIntervalSec ?? 0),
     });
     await this.#store.updateSigningKey(next.kid, { state: 'current', activatedAt: now });
     return [

@@ -19,10 +19,17 @@ export interface Harness {
 
 export const START = 1_900_000_000;
 
-export async function startHarness(
-  config: AuthServerConfigInput = {},
-  options: { dir?: string; masterKey?: Buffer } = {},
-): Promise<Harness> {
+export interface HarnessOptions {
+  /** Reuse a directory (and its database file); it is then not removed on close. */
+  readonly dir?: string;
+  readonly masterKey?: Buffer;
+  /** `TESSERA_*` environment for the server. Default none. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Receives the server's pino log lines. */
+  readonly logStream?: { write(line: string): void };
+}
+
+export async function startHarness(config: AuthServerConfigInput = {}, options: HarnessOptions = {}): Promise<Harness> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'tessera-server-'));
   const dbPath = join(dir, 'tessera.sqlite');
   const store = new SqliteStore({ path: dbPath });
@@ -31,9 +38,10 @@ export async function startHarness(
     durable: store,
     ephemeral: store,
     clock,
-    env: {},
+    env: options.env ?? {},
     masterKey: options.masterKey ?? randomBytes(32),
     keyTimer: false,
+    ...(options.logStream === undefined ? {} : { logStream: options.logStream }),
     config: {
       environment: 'test',
       argon2: { memoryCostKiB: 8192, timeCost: 1, parallelism: 1 },
@@ -100,4 +108,41 @@ export function whoami(h: Harness, accessToken: string) {
     url: '/auth/whoami',
     headers: { authorization: `Bearer ${accessToken}` },
   });
+}
+
+/** A bearer request to one of the server's own endpoints. */
+export function withBearer(h: Harness, method: 'GET' | 'POST' | 'DELETE', url: string, accessToken: string) {
+  return h.server.app.inject({ method, url, headers: { authorization: `Bearer ${accessToken}` } });
+}
+
+/** The session id (`sid`) and other claims of an access token, read without verification. */
+export function claimsOf(accessToken: string): { sid: string; sub: string; jti: string; iat: number; exp: number } {
+  return JSON.parse(Buffer.from(accessToken.split('.')[1] as string, 'base64url').toString('utf8'));
+}
+
+/** The Max-Age of a Set-Cookie header, in seconds. */
+export function cookieMaxAge(setCookie: string): number {
+  const match = /Max-Age=(\d+)/.exec(setCookie);
+  if (match === null) throw new Error(`no Max-Age in ${setCookie}`);
+  return Number(match[1]);
+}
+
+/** True when a Set-Cookie header deletes the refresh cookie. */
+export function clearsRefreshCookie(setCookie: unknown): boolean {
+  return /^__Secure-tessera_rt=; .*Expires=Thu, 01 Jan 1970/.test(String(setCookie));
+}
+
+/**
+ * A fingerprint of every table a request could write: any insert, update or delete changes it.
+ * Bad requests must leave it unchanged.
+ */
+export function dbFingerprint(h: Harness): string {
+  const tables = ['users', 'sessions', 'refresh_tokens', 'revocations', 'jti_denylist', 'audit_events', 'signing_keys'];
+  return JSON.stringify(tables.map((t) => h.store.db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()));
+}
+
+/** Row counts of the tables that hold accounts and sessions. */
+export function rowCounts(h: Harness): { users: number; sessions: number; refreshTokens: number } {
+  const count = (table: string) => (h.store.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+  return { users: count('users'), sessions: count('sessions'), refreshTokens: count('refresh_tokens') };
 }

@@ -57,7 +57,7 @@ async function story(h: Harness): Promise<string[]> {
   expect((await bearer('GET', '/auth/sessions', access)).statusCode).toBe(200);
   expect((await bearer('GET', '/auth/whoami', `${access}x`)).statusCode).toBeGreaterThanOrEqual(400);
   expect(
-    (await app.inject({ method: 'GET', url: '/auth/whoami', headers: { authorization: `bearer ${access}` } }))
+    (await app.inject({ method: 'GET', url: '/auth/whoami', headers: { authorization: `Bearer  ${access}` } }))
       .statusCode,
   ).toBe(400);
 

@@ -94,4 +94,16 @@ describe('login → refresh → refresh → logout', () => {
       'sub',
     ]);
   });
+
+  it('the Bearer scheme name is case-insensitive (RFC 7235 2.1)', async () => {
+    const { accessToken } = await signUp(h);
+    for (const scheme of ['bearer', 'BEARER', 'Bearer']) {
+      const res = await h.server.app.inject({
+        method: 'GET',
+        url: '/auth/whoami',
+        headers: { authorization: `${scheme} ${accessToken}` },
+      });
+      expect(res.statusCode).toBe(200);
+    }
+  });
 });

@@ -1,8 +1,8 @@
 /**
  * Bearer authentication for the server's own endpoints (RFC 6750): only the `Authorization`
- * header, exactly one `Bearer <token>` (anything else there is a 400 invalid_request; no header
- * at all is a 401 without an error code); the token is verified and then checked against all
- * four revocation levers.
+ * header, exactly one `Bearer <token>` (scheme case-insensitive); a malformed Bearer header is a
+ * 400 invalid_request; no header or another scheme is a 401 without an error code; the token is
+ * verified and then checked against all four revocation levers.
  */
 
 import { type AccessTokenClaims, AuthError } from '@tessera/core';
@@ -11,17 +11,19 @@ import type { ClientInfo } from '../services/auth-service.js';
 import type { RouteContext } from './context.js';
 import { BearerError } from './errors.js';
 
-const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/;
+/** RFC 7235 2.1: the scheme name is case-insensitive; RFC 6750 2.1: one space, a b64token. */
+const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i;
+const BEARER_SCHEME = /^Bearer(?:\s|$)/i;
 
 export function extractBearer(request: FastifyRequest): string {
   const header = request.headers.authorization;
   if (header === undefined || header === '') throw new BearerError('ERR_UNAUTHENTICATED', true);
   if (Array.isArray(header)) throw new BearerError('ERR_TOKEN_MALFORMED', false, 'several Authorization headers');
+  // RFC 6750 3.1: a request using another scheme (Basic, ...) carries no bearer credentials, so
+  // it gets the bare challenge without an error code. A Bearer header that is not exactly
+  // `Bearer <token>` is a malformed request: 400 invalid_request.
+  if (!BEARER_SCHEME.test(header)) throw new BearerError('ERR_UNAUTHENTICATED', true);
   const match = BEARER.exec(header);
-  // Fix: `Bearer` without a token and other schemes (`Basic ...`) used to count as "no
-  // credentials" (401 without an error code). The spec makes every Authorization header that
-  // is not exactly `Bearer <token>` a malformed request: 400 invalid_request with a challenge.
-  // Only an absent header is "no credentials".
   if (match === null) throw new BearerError('ERR_TOKEN_MALFORMED', false, 'malformed Authorization header');
   return match[1] as string;
 }

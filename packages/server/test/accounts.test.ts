@@ -227,3 +227,18 @@ describe('login', () => {
     for (const secret of [PASSWORD, 'not the passphrase', 'another wrong one']) expect(text).not.toContain(secret);
   });
 });
+
+describe('email addresses with control or format characters', () => {
+  it('fail the email check that registration and login run first', async () => {
+    const { isValidEmail } = await import('@tessera/server');
+    for (const email of [
+      'a\u0000b@example.com',
+      'ad\u202Emin@example.com',
+      'a\u200Bb@example.com',
+      'a@exa\u0007mple.com',
+    ]) {
+      expect(isValidEmail(email)).toBe(false);
+    }
+    expect(isValidEmail('plain.user+tag@example.co.uk')).toBe(true);
+  });
+});

@@ -35,7 +35,13 @@ export function normaliseEmail(raw: string): string {
   return raw.trim().normalize('NFC').toLowerCase();
 }
 
-const EMAIL_FORMAT = /^[^\s@"<>()[\]\\,;:]{1,64}@[^\s@"<>()[\]\\,;:]{1,253}\.[^\s@"<>()[\]\\,;:]{2,63}$/u;
+/**
+ * A deliberately plain check: local part, one `@`, a dotted domain; no whitespace, quotes,
+ * brackets, separators, and no control or format characters (NUL, bidi overrides) that could
+ * make one address display as another.
+ */
+const EMAIL_FORMAT =
+  /^[^\s@"<>()[\]\\,;:\p{Cc}\p{Cf}]{1,64}@[^\s@"<>()[\]\\,;:\p{Cc}\p{Cf}]{1,253}\.[^\s@"<>()[\]\\,;:\p{Cc}\p{Cf}]{2,63}$/u;
 
 export function isValidEmail(email: string): boolean {
   return email.length <= 254 && EMAIL_FORMAT.test(email);

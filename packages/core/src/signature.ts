@@ -9,7 +9,6 @@ import type { TesseraKey } from './keys.js';
 
 /** Order of the P-256 group. */
 const P256_N = Buffer.from('ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551', 'hex');
-const ZERO32 = Buffer.alloc(32);
 
 export function createSignature(key: TesseraKey, signingInput: Buffer): Buffer {
   const signKey = key.signKey;
@@ -23,12 +22,28 @@ export function createSignature(key: TesseraKey, signingInput: Buffer): Buffer {
 /** Structural checks that need no crypto. */
 export function isPlausibleSignature(key: TesseraKey, signature: Buffer): boolean {
   if (signature.length !== key.signatureLength) return false;
-  if (key.alg === 'ES256') return isValidScalar(signature.subarray(0, 32)) && isValidScalar(signature.subarray(32));
+  if (key.alg === 'ES256') return isValidScalar(signature, 0) && isValidScalar(signature, 32);
   return true;
 }
 
-function isValidScalar(x: Buffer): boolean {
-  return !x.equals(ZERO32) && Buffer.compare(x, P256_N) < 0;
+/**
+ * Whether the 32 big-endian bytes at `at` are a scalar with 0 < x < n. A byte loop rather than
+ * `subarray` + `equals` + `Buffer.compare`: those allocate two views and make four native calls
+ * per signature (~0.3 µs); the loop is a tenth of that. Signatures are public, so the early exit
+ * of the comparison leaks nothing.
+ */
+function isValidScalar(signature: Buffer, at: number): boolean {
+  let any = 0;
+  let order = 0; // sign of x - n, decided by the first differing byte
+  for (let i = 0; i < 32; i++) {
+    const x = signature[at + i] as number;
+    any |= x;
+    if (order === 0) {
+      const n = P256_N[i] as number;
+      if (x !== n) order = x < n ? -1 : 1;
+    }
+  }
+  return any !== 0 && order < 0;
 }
 
 export function checkSignature(key: TesseraKey, signingInput: Buffer, signature: Buffer): boolean {
@@ -43,10 +58,81 @@ export function checkSignature(key: TesseraKey, signingInput: Buffer, signature:
 export function checkSignatureAsync(key: TesseraKey, signingInput: Buffer, signature: Buffer): Promise<boolean> {
   if (!isPlausibleSignature(key, signature)) return Promise.resolve(false);
   if (key.alg === 'HS256') return Promise.resolve(checkSignature(key, signingInput, signature));
+  return verifyOnThreadpool(key, signingInput, signature);
+}
+
+/**
+ * The verifier's own check, taking the signing input as the token's text: `base64url "."
+ * base64url`, ASCII that the strict parser has already checked, so latin1 is its exact byte
+ * encoding. Same result as {@link checkSignature} on `Buffer.from(signingInput, 'latin1')`.
+ * @internal
+ */
+export function checkTokenSignature(key: TesseraKey, signingInput: string, signature: Buffer): boolean {
+  if (!isPlausibleSignature(key, signature)) return false;
+  if (key.alg === 'HS256') return hmacMatches(key, signingInput, signature);
+  return verify(key.digest, Buffer.from(signingInput, 'latin1'), key.verifyInput, signature);
+}
+
+/** {@link checkTokenSignature} with the asymmetric check on libuv's threadpool. @internal */
+export function checkTokenSignatureAsync(key: TesseraKey, signingInput: string, signature: Buffer): Promise<boolean> {
+  if (!isPlausibleSignature(key, signature)) return Promise.resolve(false);
+  if (key.alg === 'HS256') return Promise.resolve(hmacMatches(key, signingInput, signature));
+  return verifyOnThreadpool(key, Buffer.from(signingInput, 'latin1'), signature);
+}
+
+/**
+ * {@link checkTokenSignatureAsync} reporting to a callback, for a caller that settles its own
+ * promise: `done(undefined, ok)`, or `done(error, false)` when crypto throws or fails. HS256 and
+ * implausible signatures are answered synchronously, as the promise form answers them at once.
+ * @internal
+ */
+export function checkTokenSignatureCallback(
+  key: TesseraKey,
+  signingInput: string,
+  signature: Buffer,
+  done: (error: unknown, ok: boolean) => void,
+): void {
+  let ok: boolean;
+  try {
+    if (!isPlausibleSignature(key, signature)) ok = false;
+    else if (key.alg === 'HS256') ok = hmacMatches(key, signingInput, signature);
+    else {
+      verify(key.digest, Buffer.from(signingInput, 'latin1'), key.verifyInput, signature, (error, result) => {
+        if (error) done(error, false);
+        else done(undefined, result);
+      });
+      return;
+    }
+  } catch (error) {
+    done(error, false);
+    return;
+  }
+  done(undefined, ok);
+}
+
+function verifyOnThreadpool(key: TesseraKey, signingInput: Buffer, signature: Buffer): Promise<boolean> {
   return new Promise((resolve, reject) => {
     verify(key.digest, signingInput, key.verifyInput, signature, (error, ok) => {
       if (error) reject(error);
       else resolve(ok);
     });
   });
+}
+
+/**
+ * HS256 for the verifier, measured at ~0.5 µs (a fifth) cheaper per token than
+ * `timingSafeEqual(hmac.digest(), signature)`, with the same constant-time property:
+ *  - the input goes in as a latin1 string, which skips allocating a Buffer copy of it;
+ *  - the MAC comes out with `digest('binary')` (latin1), one byte per char: on Node 20 a
+ *    32-char string is much cheaper to produce than a native-backed Buffer, the biggest cost
+ *    after the HMAC object itself;
+ *  - the comparison is the usual branch-free XOR-accumulate over all 32 bytes (the construction
+ *    of `timingSafeEqual` and of jws' `buffer-equal-constant-time`): no early exit, so its time
+ *    does not depend on where the bytes differ. The caller has checked the length (32).
+ */
+function hmacMatches(key: TesseraKey, signingInput: string, signature: Buffer): boolean {
+  const mac = createHmac('sha256', key.verifyKey).update(signingInput, 'latin1').digest('binary');
+  let diff = mac.length ^ signature.length;
+  for (let i = 0; i < signature.length; i++) diff |= mac.charCodeAt(i) ^ (signature[i] as number);
+  return diff === 0;
 }

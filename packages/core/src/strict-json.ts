@@ -4,11 +4,16 @@
  * differentials on duplicates are a known token-confusion attack), a nesting limit, and a
  * top-level object.
  *
- * Fast path: `JSON.parse`, then `JSON.stringify` of the result compared with the input. If they
- * are equal the input is the canonical serialisation of an object and so cannot contain
- * duplicates. Tokens minted by Tessera, jose and most libraries take this path. Anything else
- * (whitespace, escapes, integer-like keys, other number spellings, duplicates) falls through
- * to a full validating scanner.
+ * Fast path: `JSON.parse`, then a member count. Outside string literals, valid JSON has exactly
+ * one `:` per object member, so counting those colons (skipping strings) gives the number of
+ * member names written in the text; the parsed value's own keys, summed over every object, give
+ * the number of distinct names that survived. `JSON.parse` keeps one member per name and drops
+ * repeats, so the two counts are equal exactly when there is no duplicate at any level. Any
+ * mismatch falls through to the full validating scanner, which is the authority.
+ *
+ * (The previous fast path, `JSON.stringify(value) === text`, proved the same for canonical text
+ * only, at the cost of a full re-serialisation: ~0.8 µs for a typical access-token payload,
+ * against ~0.3 µs for the count, which needs no canonical spelling.)
  */
 
 import { AuthError } from './errors.js';
@@ -43,10 +48,9 @@ export function parseStrictJsonObject(text: string, options: StrictJsonOptions):
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw malformed(options.part, 'is not a JSON object');
   }
-  if (depthOf(value, 1, options.maxDepth) > options.maxDepth) {
-    throw malformed(options.part, 'is nested too deeply');
-  }
-  if (JSON.stringify(value) !== text) validateJson(text, options);
+  const members = countParsedMembers(value, 1, options.maxDepth);
+  if (members < 0) throw malformed(options.part, 'is nested too deeply');
+  if (countMemberColons(text) !== members) validateJson(text, options);
   return value as Record<string, unknown>;
 }
 
@@ -54,18 +58,67 @@ function malformed(part: string, why: string): AuthError {
   return new AuthError('ERR_TOKEN_MALFORMED', { detail: `${part} ${why}` });
 }
 
-function depthOf(value: unknown, depth: number, max: number): number {
-  if (depth > max) return depth;
-  let deepest = depth;
-  const children = Array.isArray(value) ? value : Object.values(value as object);
-  for (const child of children) {
+/**
+ * Own keys summed over every object in `value` (nested ones included), or -1 when the nesting
+ * exceeds `max` (the top-level object is depth 1). One walk does both jobs the fast path needs.
+ * `Object.keys` (own keys only) rather than `for...in`, so that an enumerable property added to
+ * `Object.prototype` elsewhere in the process can never inflate the count and mask a duplicate.
+ */
+function countParsedMembers(value: object, depth: number, max: number): number {
+  if (depth > max) return -1;
+  let count = 0;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const child: unknown = value[i];
+      if (typeof child === 'object' && child !== null) {
+        const n = countParsedMembers(child, depth + 1, max);
+        if (n < 0) return -1;
+        count += n;
+      }
+    }
+    return count;
+  }
+  const keys = Object.keys(value);
+  count = keys.length;
+  for (let i = 0; i < keys.length; i++) {
+    const child: unknown = (value as Record<string, unknown>)[keys[i] as string];
     if (typeof child === 'object' && child !== null) {
-      const d = depthOf(child, depth + 1, max);
-      if (d > deepest) deepest = d;
-      if (deepest > max) return deepest;
+      const n = countParsedMembers(child, depth + 1, max);
+      if (n < 0) return -1;
+      count += n;
     }
   }
-  return deepest;
+  return count;
+}
+
+/**
+ * The number of `:` outside string literals in text that `JSON.parse` has accepted: one per
+ * member written, duplicates included. Outside strings (short: punctuation and numbers) it
+ * walks character by character; a string's body is skipped with one native `indexOf` per
+ * closing quote (a quote closes the string when preceded by an even run of backslashes).
+ * Returns -1 on an unterminated string, which valid JSON cannot have (the caller then falls
+ * back to the full scanner).
+ */
+function countMemberColons(text: string): number {
+  let colons = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      let close = i;
+      for (;;) {
+        close = text.indexOf('"', close + 1);
+        if (close < 0) return -1;
+        let b = close - 1;
+        while (text.charCodeAt(b) === 0x5c /* \ */) b--;
+        if (((close - 1 - b) & 1) === 0) break;
+      }
+      i = close;
+    } else if (c === 0x3a /* : */) {
+      colons++;
+    }
+  }
+  return colons;
 }
 
 /**

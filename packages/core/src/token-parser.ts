@@ -96,9 +96,34 @@ export function decodeSegmentJson(
   part: 'header' | 'payload',
   limits: ParseLimits,
 ): Record<string, unknown> {
-  const bytes = decodeBase64urlStrict(segment);
-  if (bytes === undefined) throw malformed(`${part} is not canonical base64url`);
-  return parseStrictJsonObject(decodeUtf8Strict(bytes, part), { maxDepth: limits.maxJsonDepth, part });
+  return parseStrictJsonObject(decodeSegmentText(segment, part), { maxDepth: limits.maxJsonDepth, part });
+}
+
+/**
+ * Decoding scratch, reused by every call: the bytes are turned into a string before the
+ * function returns and nothing can run in between (no await, no callback), so one buffer per
+ * thread is enough. It grows to the largest segment seen, which the callers' `maxTokenBytes`
+ * bounds (64 KiB at most, so under 48 KiB of scratch).
+ */
+let scratch = Buffer.allocUnsafe(4096);
+
+/**
+ * A segment's text: canonical unpadded base64url (the same test as decodeBase64urlStrict:
+ * re-encoding the bytes must give back the exact segment), then strict UTF-8. Decoding into
+ * the scratch buffer instead of `Buffer.from` skips a pool allocation and a Buffer object per
+ * segment; the payload is decoded on every verification, so this is on the hot path.
+ */
+function decodeSegmentText(segment: string, part: 'header' | 'payload'): string {
+  // The decoder writes at most floor(3 * length / 4) bytes; the margin keeps write() from ever
+  // truncating, so `written` is exactly the length Buffer.from(segment, 'base64url') would have.
+  const capacity = ((segment.length * 3) >>> 2) + 4;
+  if (capacity > scratch.length) scratch = Buffer.allocUnsafe(capacity);
+  const written = scratch.write(segment, 0, 'base64url');
+  if (scratch.toString('base64url', 0, written) !== segment) throw malformed(`${part} is not canonical base64url`);
+  const text = scratch.toString('utf8', 0, written);
+  // As decodeUtf8Strict: without U+FFFD the lenient decode met no invalid sequence.
+  if (!text.includes('\uFFFD')) return text;
+  return decodeUtf8Strict(scratch.subarray(0, written), part);
 }
 
 /**

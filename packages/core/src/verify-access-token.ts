@@ -7,7 +7,7 @@
 import { AuthError } from './errors.js';
 import { type Algorithm, isAlgorithm, KeySet, TesseraKey } from './keys.js';
 import { checkInteger, checkNonEmptyString, checkStringOrList } from './options.js';
-import { checkSignature, checkSignatureAsync } from './signature.js';
+import { checkTokenSignature, checkTokenSignatureAsync, checkTokenSignatureCallback } from './signature.js';
 import { type Clock, isNumericDate, systemClock } from './time.js';
 import {
   DEFAULT_MAX_JSON_DEPTH,
@@ -68,8 +68,6 @@ export interface VerifyOptions {
   readonly cache?: boolean | VerifiedTokenCacheOptions | VerifiedTokenCache<AccessTokenClaims>;
 }
 
-/** Registered claims always type-checked when present. */
-const STRING_CLAIMS = ['sub', 'jti', 'sid', 'client_id', 'scope'] as const;
 const MAX_CLAIM_STRING_LENGTH = 1024;
 const DEFAULT_REQUIRED_CLAIMS = Object.freeze(['iss', 'sub', 'aud', 'exp', 'iat', 'jti']);
 const HEADER_CACHE_LIMIT = 64;
@@ -82,6 +80,8 @@ interface CompiledOptions {
   readonly toleranceSec: number;
   readonly maxTokenAgeSec: number | undefined;
   readonly requiredClaims: readonly string[];
+  /** `requiredClaims` is exactly the default list: checked with named reads (see checkClaims). */
+  readonly defaultRequiredClaims: boolean;
   readonly limits: ParseLimits;
   readonly clock: Clock;
   readonly cache: VerifiedTokenCache<AccessTokenClaims> | undefined;
@@ -127,6 +127,9 @@ function compileOptions(options: VerifyOptions): CompiledOptions {
         ? undefined
         : checkInteger(options.maxTokenAgeSec, 'maxTokenAgeSec', 1, 31_536_000, 'seconds'),
     requiredClaims: Object.freeze([...requiredClaims]),
+    defaultRequiredClaims:
+      requiredClaims.length === DEFAULT_REQUIRED_CLAIMS.length &&
+      requiredClaims.every((claim, i) => claim === DEFAULT_REQUIRED_CLAIMS[i]),
     limits: {
       maxTokenBytes: checkInteger(
         options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES,
@@ -165,39 +168,70 @@ function checkKeyForHeader(key: TesseraKey | undefined, header: JwtHeader, opts:
   return key;
 }
 
-function checkTime(payload: Record<string, unknown>, claim: string): number | undefined {
-  const value = payload[claim];
+function checkTime(value: unknown, claim: string): number | undefined {
   if (value === undefined) return undefined;
   if (!isNumericDate(value)) throw new AuthError('ERR_CLAIM_INVALID', { claim });
   return value;
 }
 
-/** Claim checks after the signature is known good. Returns the claims. */
+function checkStringClaim(value: unknown, claim: string): void {
+  if (
+    value !== undefined &&
+    (typeof value !== 'string' || value.length === 0 || value.length > MAX_CLAIM_STRING_LENGTH)
+  ) {
+    throw new AuthError('ERR_CLAIM_INVALID', { claim });
+  }
+}
+
+function missing(claim: string): AuthError {
+  return new AuthError('ERR_CLAIM_MISSING', { claim });
+}
+
+/**
+ * Claim checks after the signature is known good. Returns the claims.
+ *
+ * Performance: every registered claim is read with a named property access (`payload.exp`),
+ * not `payload[claim]` in a loop over names. Payloads from one issuer share a hidden class, so
+ * named reads are monomorphic inline-cache hits, whereas a keyed read whose key changes on every
+ * iteration goes megamorphic; on a ~5 µs verification that difference was ~0.2 µs. The checks,
+ * their order and their errors are exactly those of the loops they replace (over
+ * DEFAULT_REQUIRED_CLAIMS, and over the registered string claims sub, jti, sid, client_id, scope).
+ */
 function checkClaims(payload: Record<string, unknown>, opts: CompiledOptions, now: number): AccessTokenClaims {
-  for (const claim of opts.requiredClaims) {
-    if (payload[claim] === undefined) throw new AuthError('ERR_CLAIM_MISSING', { claim });
+  const claims = payload as Partial<AccessTokenClaims>;
+  if (opts.defaultRequiredClaims) {
+    if (claims.iss === undefined) throw missing('iss');
+    if (claims.sub === undefined) throw missing('sub');
+    if (claims.aud === undefined) throw missing('aud');
+    if (claims.exp === undefined) throw missing('exp');
+    if (claims.iat === undefined) throw missing('iat');
+    if (claims.jti === undefined) throw missing('jti');
+  } else {
+    for (const claim of opts.requiredClaims) {
+      if (payload[claim] === undefined) throw missing(claim);
+    }
   }
   const tolerance = opts.toleranceSec;
-  const exp = checkTime(payload, 'exp');
-  if (exp === undefined) throw new AuthError('ERR_CLAIM_MISSING', { claim: 'exp' });
+  const exp = checkTime(claims.exp, 'exp');
+  if (exp === undefined) throw missing('exp');
   if (now - tolerance >= exp) throw new AuthError('ERR_TOKEN_EXPIRED');
-  const nbf = checkTime(payload, 'nbf');
+  const nbf = checkTime(claims.nbf, 'nbf');
   if (nbf !== undefined && now + tolerance < nbf) throw new AuthError('ERR_TOKEN_NOT_YET_VALID');
-  const iat = checkTime(payload, 'iat');
+  const iat = checkTime(claims.iat, 'iat');
   if (iat !== undefined && iat > now + tolerance)
     throw new AuthError('ERR_CLAIM_INVALID', { claim: 'iat', detail: 'issued in the future' });
   if (opts.maxTokenAgeSec !== undefined) {
-    if (iat === undefined) throw new AuthError('ERR_CLAIM_MISSING', { claim: 'iat' });
+    if (iat === undefined) throw missing('iat');
     if (now - iat > opts.maxTokenAgeSec + tolerance) throw new AuthError('ERR_TOKEN_TOO_OLD');
   }
-  checkTime(payload, 'auth_time');
+  checkTime(claims.auth_time, 'auth_time');
 
-  const iss = payload.iss;
+  const iss = claims.iss;
   if (typeof iss !== 'string')
     throw new AuthError(iss === undefined ? 'ERR_CLAIM_MISSING' : 'ERR_CLAIM_INVALID', { claim: 'iss' });
   if (!opts.issuers.has(iss)) throw new AuthError('ERR_CLAIM_INVALID', { claim: 'iss' });
 
-  const aud = payload.aud;
+  const aud = claims.aud;
   if (typeof aud === 'string') {
     if (!opts.audiences.has(aud)) throw new AuthError('ERR_CLAIM_INVALID', { claim: 'aud' });
   } else if (Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === 'string')) {
@@ -206,15 +240,12 @@ function checkClaims(payload: Record<string, unknown>, opts: CompiledOptions, no
     throw new AuthError(aud === undefined ? 'ERR_CLAIM_MISSING' : 'ERR_CLAIM_INVALID', { claim: 'aud' });
   }
 
-  for (const claim of STRING_CLAIMS) {
-    const value = payload[claim];
-    if (
-      value !== undefined &&
-      (typeof value !== 'string' || value.length === 0 || value.length > MAX_CLAIM_STRING_LENGTH)
-    ) {
-      throw new AuthError('ERR_CLAIM_INVALID', { claim });
-    }
-  }
+  // Registered claims always type-checked when present, in the order the loop had.
+  checkStringClaim(claims.sub, 'sub');
+  checkStringClaim(claims.jti, 'jti');
+  checkStringClaim(claims.sid, 'sid');
+  checkStringClaim(claims.client_id, 'client_id');
+  checkStringClaim(claims.scope, 'scope');
   return payload as unknown as AccessTokenClaims;
 }
 
@@ -240,7 +271,13 @@ export function createAccessTokenVerifier(keys: AsyncKeyResolver, options: Verif
   const headers = new Map<string, JwtHeader>();
   const cache = opts.cache;
 
+  // The last header seen: a verifier mostly sees one header (one key, one typ) over and over,
+  // and comparing with the previous segment is cheaper than hashing a fresh slice for the Map.
+  let lastSegment = '';
+  let lastHeader: JwtHeader | undefined;
+
   function headerOf(segment: string): JwtHeader {
+    if (segment === lastSegment && lastHeader !== undefined) return lastHeader;
     let header = headers.get(segment);
     if (header === undefined) {
       header = Object.freeze(parseHeader(segment, opts.limits));
@@ -248,6 +285,8 @@ export function createAccessTokenVerifier(keys: AsyncKeyResolver, options: Verif
       if (headers.size >= HEADER_CACHE_LIMIT) headers.clear();
       headers.set(segment, header);
     }
+    lastSegment = segment;
+    lastHeader = header;
     return header;
   }
 
@@ -271,7 +310,7 @@ export function createAccessTokenVerifier(keys: AsyncKeyResolver, options: Verif
     const key = checkKeyForHeader(resolved, header, opts);
     let ok: boolean;
     try {
-      ok = checkSignature(key, Buffer.from(parts.signingInput, 'latin1'), parts.signature);
+      ok = checkTokenSignature(key, parts.signingInput, parts.signature);
     } catch (cause) {
       throw new AuthError('ERR_SIGNATURE_INVALID', { cause });
     }
@@ -279,7 +318,49 @@ export function createAccessTokenVerifier(keys: AsyncKeyResolver, options: Verif
     return finish(token as string, payload, now);
   }
 
-  async function verifyAsync(token: unknown): Promise<AccessTokenClaims> {
+  /**
+   * For a key set or a single key the only wait is the threadpool, so this is a plain function
+   * returning one promise that crypto's callback settles, instead of an `async` function (its
+   * own promise, plus the awaited one, plus a resumption). With many verifications in flight
+   * the main thread's work per token bounds the throughput, so its cost counts twice. Every
+   * failure still arrives as a rejection, never as a synchronous throw.
+   */
+  function verifyAsync(token: unknown): Promise<AccessTokenClaims> {
+    if (typeof keys === 'function') return verifyAsyncWithResolver(token, keys);
+    try {
+      const now = opts.clock();
+      if (cache !== undefined && typeof token === 'string') {
+        const hit = cache.get(token, now);
+        if (hit !== undefined) return Promise.resolve(hit);
+      }
+      const parts = splitToken(token, opts.limits);
+      const header = headerOf(parts.headerSegment);
+      const payload = decodeSegmentJson(parts.payloadSegment, 'payload', opts.limits);
+      const key = checkKeyForHeader(lookupKey(keys, header), header, opts);
+      return new Promise((resolve, reject) => {
+        checkTokenSignatureCallback(key, parts.signingInput, parts.signature, (cause, ok) => {
+          if (cause !== undefined) reject(new AuthError('ERR_SIGNATURE_INVALID', { cause }));
+          else if (!ok) reject(new AuthError('ERR_SIGNATURE_INVALID'));
+          else {
+            try {
+              // Re-read the clock: the threadpool may have queued us for a while.
+              resolve(finish(token as string, payload, opts.clock()));
+            } catch (error) {
+              reject(error);
+            }
+          }
+        });
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** verifyAsync with a resolver function, which may return a promise. */
+  async function verifyAsyncWithResolver(
+    token: unknown,
+    resolver: Exclude<AsyncKeyResolver, KeySet | TesseraKey>,
+  ): Promise<AccessTokenClaims> {
     const now = opts.clock();
     if (cache !== undefined && typeof token === 'string') {
       const hit = cache.get(token, now);
@@ -288,14 +369,10 @@ export function createAccessTokenVerifier(keys: AsyncKeyResolver, options: Verif
     const parts = splitToken(token, opts.limits);
     const header = headerOf(parts.headerSegment);
     const payload = decodeSegmentJson(parts.payloadSegment, 'payload', opts.limits);
-    const key = checkKeyForHeader(
-      typeof keys === 'function' ? await keys(header) : lookupKey(keys, header),
-      header,
-      opts,
-    );
+    const key = checkKeyForHeader(await resolver(header), header, opts);
     let ok: boolean;
     try {
-      ok = await checkSignatureAsync(key, Buffer.from(parts.signingInput, 'latin1'), parts.signature);
+      ok = await checkTokenSignatureAsync(key, parts.signingInput, parts.signature);
     } catch (cause) {
       throw new AuthError('ERR_SIGNATURE_INVALID', { cause });
     }

@@ -4,7 +4,7 @@
  * ES256 and EdDSA, in one run. Writes bench/results/verify.json and prints tables.
  *
  *   node bench/verify.mjs            full run (7 rounds; about 90 s on 2 cores)
- *   node bench/verify.mjs --quick    smoke run (3 rounds, short rounds, fewer tokens)
+ *   node bench/verify.mjs --quick    smoke run (3 rounds, short rounds, fewer tokens; no JSON)
  *
  * Phases, each with its own warm-up and interleaved rounds (see lib/harness.mjs):
  *  1. single thread, cache off: raw signature check, Tessera, fast-jwt, jose, jsonwebtoken;
@@ -511,7 +511,7 @@ function printReport(report) {
   }
   const met = report.targets.filter((t) => t.met).length;
   out.push(
-    `\n${met}/${report.targets.length} targets met.${PARTIAL ? ' (partial run: no JSON written)' : ` Results: ${RESULTS_PATH}`}`,
+    `\n${met}/${report.targets.length} targets met.${PARTIAL || QUICK ? ' (quick or partial run: no JSON written)' : ` Results: ${RESULTS_PATH}`}`,
   );
   process.stdout.write(`${out.join('\n')}\n`);
 }
@@ -564,7 +564,8 @@ async function main() {
   report.elapsedSec = round((nowNs() - started) / 1e9, 1);
   report.loadAvgAtEnd = loadavg().map((x) => round(x, 2));
   report.sink = sinkResult();
-  if (!PARTIAL) writeJson(RESULTS_PATH, report);
+  // Only a full run replaces the recorded results.
+  if (!PARTIAL && !QUICK) writeJson(RESULTS_PATH, report);
   printReport(report);
   log(`done in ${report.elapsedSec} s`);
 }

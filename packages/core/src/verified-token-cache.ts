@@ -72,8 +72,12 @@ export class VerifiedTokenCache<T extends CachedClaims = CachedClaims> {
     return entry.claims;
   }
 
-  set(token: string, claims: T, nowSec: number): void {
-    const expiresAtSec = Math.min(claims.exp, nowSec + this.maxAgeSec);
+  /**
+   * Caches verified claims. The entry dies at the first of the token's `exp`, `maxAgeSec` after
+   * now, and `notAfterSec` (a verifier policy limit such as a maximum token age).
+   */
+  set(token: string, claims: T, nowSec: number, notAfterSec?: number): void {
+    const expiresAtSec = Math.min(claims.exp, nowSec + this.maxAgeSec, notAfterSec ?? Number.POSITIVE_INFINITY);
     if (expiresAtSec <= nowSec) return;
     const existing = this.#entries.get(token);
     if (existing !== undefined) this.#remove(token, existing);

@@ -208,7 +208,8 @@ function checkClaims(payload: Record<string, unknown>, opts: CompiledOptions, no
     if (claims.jti === undefined) throw missing('jti');
   } else {
     for (const claim of opts.requiredClaims) {
-      if (payload[claim] === undefined) throw missing(claim);
+      // Own members only: `constructor` or `toString` must not be "present" through the prototype.
+      if (!Object.hasOwn(payload, claim) || payload[claim] === undefined) throw missing(claim);
     }
   }
   const tolerance = opts.toleranceSec;
@@ -292,7 +293,12 @@ export function createAccessTokenVerifier(keys: AsyncKeyResolver, options: Verif
 
   function finish(token: string, payload: Record<string, unknown>, now: number): AccessTokenClaims {
     const claims = checkClaims(payload, opts, now);
-    if (cache !== undefined) cache.set(token, Object.freeze(claims), now);
+    if (cache !== undefined) {
+      // With maxTokenAgeSec the entry must die when the token becomes too old, not only at exp.
+      const notAfter =
+        opts.maxTokenAgeSec === undefined ? undefined : claims.iat + opts.maxTokenAgeSec + opts.toleranceSec + 1;
+      cache.set(token, Object.freeze(claims), now, notAfter);
+    }
     return claims;
   }
 

@@ -60,7 +60,7 @@ describe('operator commands on the embedded database', () => {
       alg: string;
     }[];
     expect(list.map((k) => k.state).sort()).toEqual(['current', 'next']);
-    expect(list.every((k) => k.alg === 'EdDSA')).toBe(true);
+    expect(list.every((k) => k.alg === 'ES256')).toBe(true);
     expect(JSON.stringify(list)).not.toMatch(/"d"|PRIVATE/);
     const refused = await cli(['keys', 'rotate']);
     expect(refused.code).toBe(1);

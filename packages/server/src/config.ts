@@ -50,7 +50,7 @@ export interface AuthServerConfig {
   readonly sessionMaxTtlSec: number;
   /** Grace window for concurrent duplicate refreshes, seconds. Default 10; 0 (off) to 60. */
   readonly refreshGraceSec: number;
-  /** Signing algorithm of generated keys. Default `EdDSA` (see docs/benchmarks.md). */
+  /** Signing algorithm of generated keys. Default `ES256`: cheapest sign + verify here (docs/benchmarks.md). */
   readonly signingAlg: Algorithm;
   /** How often the signing key rotates, seconds. Default 2,592,000 (30 d); 3,600 to 31,536,000. */
   readonly keyRotationIntervalSec: number;
@@ -93,7 +93,7 @@ function defaults(environment: AuthServerConfig['environment']): AuthServerConfi
     refreshIdleTtlSec: 14 * 86_400,
     sessionMaxTtlSec: 30 * 86_400,
     refreshGraceSec: 10,
-    signingAlg: 'EdDSA',
+    signingAlg: 'ES256',
     keyRotationIntervalSec: 30 * 86_400,
     jwksMaxAgeSec: 600,
     registrationOpen: environment !== 'production',
@@ -250,7 +250,7 @@ export function resolveConfig(
     environment,
   };
   if (!isAlgorithm(config.signingAlg) || config.signingAlg === 'HS256') {
-    throw new TypeError('config.signingAlg (TESSERA_SIGNING_ALG) must be one of EdDSA, ES256, RS256, PS256');
+    throw new TypeError('config.signingAlg (TESSERA_SIGNING_ALG) must be one of ES256, EdDSA, RS256, PS256');
   }
   if (!(LOG_LEVELS as readonly string[]).includes(config.logLevel)) {
     throw new TypeError(`config.logLevel (TESSERA_LOG_LEVEL) must be one of ${LOG_LEVELS.join(', ')}`);

@@ -428,8 +428,8 @@ beforeAll(async () => {
     scope: 'openid profile',
   };
   const opts = { issuer: 'http://localhost:8080', audience: 'tessera-api', clock: h.clock };
-  forgedSameKid = signAccessToken(claims, await generateKey('EdDSA', { kid: current.kid }), opts).token;
-  unknownKid = signAccessToken(claims, await generateKey('EdDSA'), opts).token;
+  forgedSameKid = signAccessToken(claims, await generateKey(current.alg, { kid: current.kid }), opts).token;
+  unknownKid = signAccessToken(claims, await generateKey(current.alg), opts).token;
   wrongIssuer = signAccessToken(claims, current, { ...opts, issuer: 'https://evil.example' }).token;
 });
 

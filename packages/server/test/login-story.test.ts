@@ -72,7 +72,7 @@ describe('login → refresh → refresh → logout', () => {
       .split('.')
       .slice(0, 2)
       .map((s) => JSON.parse(Buffer.from(s, 'base64url').toString()));
-    expect(header).toEqual({ alg: 'EdDSA', typ: 'at+jwt', kid: expect.any(String) });
+    expect(header).toEqual({ alg: 'ES256', typ: 'at+jwt', kid: expect.any(String) });
     expect(payload).toMatchObject({
       iss: 'http://localhost:8080',
       aud: 'tessera-api',

@@ -34,8 +34,8 @@ export {
   TesseraKey,
 } from './keys.js';
 export type { AccessTokenInput, SignedAccessToken, SignOptions } from './sign-access-token.js';
-export { createTokenId, isSensitiveClaimName, signAccessToken } from './sign-access-token.js';
-export { checkSignature, checkSignatureAsync, createSignature } from './signature.js';
+export { createTokenId, isSensitiveClaimName, signAccessToken, signAccessTokenAsync } from './sign-access-token.js';
+export { checkSignature, checkSignatureAsync, createSignature, createSignatureAsync } from './signature.js';
 export type { Clock } from './time.js';
 export { createManualClock, isNumericDate, systemClock } from './time.js';
 export type { JwtHeader, ParsedToken, ParseLimits } from './token-parser.js';

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { AuthError } from './errors.js';
 import type { TesseraKey } from './keys.js';
 import { checkInteger, checkNonEmptyString, checkStringOrList } from './options.js';
-import { createSignature } from './signature.js';
+import { createSignature, createSignatureAsync } from './signature.js';
 import { type Clock, systemClock } from './time.js';
 import type { AccessTokenClaims } from './verify-access-token.js';
 
@@ -114,7 +114,12 @@ export function createTokenId(): string {
   return randomBytes(16).toString('base64url');
 }
 
-export function signAccessToken(input: AccessTokenInput, key: TesseraKey, options: SignOptions): SignedAccessToken {
+/** Validates input and options and builds the claims and the JWS signing input. */
+function prepareAccessToken(
+  input: AccessTokenInput,
+  key: TesseraKey,
+  options: SignOptions,
+): { signingInput: string; claims: Record<string, unknown> } {
   if (input === null || typeof input !== 'object' || Array.isArray(input))
     throw new TypeError('claims must be an object');
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
@@ -154,6 +159,25 @@ export function signAccessToken(input: AccessTokenInput, key: TesseraKey, option
   }
 
   const signingInput = `${key.headerSegment(typ)}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+  return { signingInput, claims };
+}
+
+export function signAccessToken(input: AccessTokenInput, key: TesseraKey, options: SignOptions): SignedAccessToken {
+  const { signingInput, claims } = prepareAccessToken(input, key, options);
   const signature = createSignature(key, Buffer.from(signingInput, 'latin1')).toString('base64url');
+  return { token: `${signingInput}.${signature}`, claims: Object.freeze(claims) as unknown as AccessTokenClaims };
+}
+
+/**
+ * {@link signAccessToken} with the signature computed on libuv's threadpool. Same checks, same
+ * output; the auth server uses it so that signing runs on another core than its event loop.
+ */
+export async function signAccessTokenAsync(
+  input: AccessTokenInput,
+  key: TesseraKey,
+  options: SignOptions,
+): Promise<SignedAccessToken> {
+  const { signingInput, claims } = prepareAccessToken(input, key, options);
+  const signature = (await createSignatureAsync(key, Buffer.from(signingInput, 'latin1'))).toString('base64url');
   return { token: `${signingInput}.${signature}`, claims: Object.freeze(claims) as unknown as AccessTokenClaims };
 }

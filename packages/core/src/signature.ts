@@ -10,13 +10,30 @@ import type { TesseraKey } from './keys.js';
 /** Order of the P-256 group. */
 const P256_N = Buffer.from('ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551', 'hex');
 
-export function createSignature(key: TesseraKey, signingInput: Buffer): Buffer {
+function signInput(key: TesseraKey): NonNullable<TesseraKey['signKey']> | { key: NonNullable<TesseraKey['signKey']>; dsaEncoding?: 'ieee-p1363'; padding?: number; saltLength?: number } {
   const signKey = key.signKey;
   if (signKey === undefined) throw new TypeError(`key ${key.kid} cannot sign: it has no private part`);
-  if (key.alg === 'HS256') return createHmac('sha256', signKey).update(signingInput).digest();
-  if (key.alg === 'ES256') return sign('sha256', signingInput, { key: signKey, dsaEncoding: 'ieee-p1363' });
-  if (key.alg === 'PS256') return sign('sha256', signingInput, { key: signKey, padding: 6, saltLength: 32 });
-  return sign(key.digest, signingInput, signKey);
+  if (key.alg === 'ES256') return { key: signKey, dsaEncoding: 'ieee-p1363' };
+  if (key.alg === 'PS256') return { key: signKey, padding: 6, saltLength: 32 };
+  return signKey;
+}
+
+export function createSignature(key: TesseraKey, signingInput: Buffer): Buffer {
+  const input = signInput(key);
+  if (key.alg === 'HS256') return createHmac('sha256', input as NonNullable<TesseraKey['signKey']>).update(signingInput).digest();
+  return sign(key.digest, signingInput, input);
+}
+
+/**
+ * The same signature computed on libuv's threadpool (HS256 stays inline): a server minting
+ * tokens keeps its event loop free for requests while another core signs.
+ */
+export function createSignatureAsync(key: TesseraKey, signingInput: Buffer): Promise<Buffer> {
+  if (key.alg === 'HS256') return Promise.resolve(createSignature(key, signingInput));
+  const input = signInput(key);
+  return new Promise((resolve, reject) => {
+    sign(key.digest, signingInput, input, (error, signature) => (error ? reject(error) : resolve(signature)));
+  });
 }
 
 /** Structural checks that need no crypto. */

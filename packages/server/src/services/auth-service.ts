@@ -3,7 +3,7 @@
  * thin adapters around these methods; the CLI calls them too.
  */
 
-import { type AccessTokenClaims, AuthError, signAccessToken } from '@tessera/core';
+import { type AccessTokenClaims, AuthError, signAccessTokenAsync } from '@tessera/core';
 import type { AuthServerConfig } from '../config.js';
 import type { DurableStore, RotationResult, SessionRecord, UserRecord } from '../contracts.js';
 import type { AuditTrail } from './audit.js';
@@ -127,7 +127,7 @@ export class AuthService {
     };
     const refreshToken = createRefreshToken();
     await this.store.createSession(session, { hash: hashRefreshToken(refreshToken), expiresAt: session.idleExpiresAt });
-    const access = this.#signAccess(session, now);
+    const access = await this.#signAccess(session, now);
     return {
       accessToken: access.token,
       expiresIn: this.config.accessTokenTtlSec,
@@ -138,8 +138,9 @@ export class AuthService {
     };
   }
 
-  #signAccess(session: SessionRecord, now: number): { token: string; claims: AccessTokenClaims } {
-    return signAccessToken(
+  /** Signs on the threadpool: the event loop keeps serving while another core signs. */
+  #signAccess(session: SessionRecord, now: number): Promise<{ token: string; claims: AccessTokenClaims }> {
+    return signAccessTokenAsync(
       {
         sub: session.userId,
         sid: session.id,
@@ -192,7 +193,7 @@ export class AuthService {
     }
 
     const nextToken = createRefreshToken();
-    const access = this.#signAccess(session, now);
+    const access = await this.#signAccess(session, now);
     const grant: TokenGrant = {
       accessToken: access.token,
       expiresIn: this.config.accessTokenTtlSec,

@@ -33,6 +33,7 @@ export {
   MIN_RSA_MODULUS_BITS,
   TesseraKey,
 } from './keys.js';
+export { takeRandomBytes } from './random.js';
 export type { AccessTokenInput, SignedAccessToken, SignOptions } from './sign-access-token.js';
 export { createTokenId, isSensitiveClaimName, signAccessToken, signAccessTokenAsync } from './sign-access-token.js';
 export { checkSignature, checkSignatureAsync, createSignature, createSignatureAsync } from './signature.js';

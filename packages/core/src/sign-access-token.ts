@@ -6,10 +6,10 @@
  * are readable by anyone who holds them; this keeps personal data and secrets out.
  */
 
-import { randomBytes } from 'node:crypto';
 import { AuthError } from './errors.js';
 import type { TesseraKey } from './keys.js';
 import { checkInteger, checkNonEmptyString, checkStringOrList } from './options.js';
+import { takeRandomBytes } from './random.js';
 import { createSignature, createSignatureAsync } from './signature.js';
 import { type Clock, systemClock } from './time.js';
 import type { AccessTokenClaims } from './verify-access-token.js';
@@ -111,7 +111,7 @@ function checkValue(
 
 /** 128 random bits, base64url: the `jti`. */
 export function createTokenId(): string {
-  return randomBytes(16).toString('base64url');
+  return takeRandomBytes(16).toString('base64url');
 }
 
 /** Validates input and options and builds the claims and the JWS signing input. */

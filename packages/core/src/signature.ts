@@ -10,7 +10,11 @@ import type { TesseraKey } from './keys.js';
 /** Order of the P-256 group. */
 const P256_N = Buffer.from('ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551', 'hex');
 
-function signInput(key: TesseraKey): NonNullable<TesseraKey['signKey']> | { key: NonNullable<TesseraKey['signKey']>; dsaEncoding?: 'ieee-p1363'; padding?: number; saltLength?: number } {
+function signInput(
+  key: TesseraKey,
+):
+  | NonNullable<TesseraKey['signKey']>
+  | { key: NonNullable<TesseraKey['signKey']>; dsaEncoding?: 'ieee-p1363'; padding?: number; saltLength?: number } {
   const signKey = key.signKey;
   if (signKey === undefined) throw new TypeError(`key ${key.kid} cannot sign: it has no private part`);
   if (key.alg === 'ES256') return { key: signKey, dsaEncoding: 'ieee-p1363' };
@@ -20,7 +24,10 @@ function signInput(key: TesseraKey): NonNullable<TesseraKey['signKey']> | { key:
 
 export function createSignature(key: TesseraKey, signingInput: Buffer): Buffer {
   const input = signInput(key);
-  if (key.alg === 'HS256') return createHmac('sha256', input as NonNullable<TesseraKey['signKey']>).update(signingInput).digest();
+  if (key.alg === 'HS256')
+    return createHmac('sha256', input as NonNullable<TesseraKey['signKey']>)
+      .update(signingInput)
+      .digest();
   return sign(key.digest, signingInput, input);
 }
 

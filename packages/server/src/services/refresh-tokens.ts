@@ -3,13 +3,14 @@
  * prefix makes leaked tokens recognisable to secret scanners.
  */
 
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { takeRandomBytes } from '@tessera/core';
 
 export const REFRESH_TOKEN_PREFIX = 'trt_';
 const FORMAT = /^trt_[A-Za-z0-9_-]{43}$/;
 
 export function createRefreshToken(): string {
-  return `${REFRESH_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+  return `${REFRESH_TOKEN_PREFIX}${takeRandomBytes(32).toString('base64url')}`;
 }
 
 /** Cheap format check before any lookup: garbage never reaches the store. */

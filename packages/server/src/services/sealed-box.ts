@@ -4,10 +4,11 @@
  * (under a key derived from the old refresh token, so only its holder can open one).
  */
 
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
+import { takeRandomBytes } from '@tessera/core';
 
 export function seal(key: Uint8Array, plaintext: string, associatedData: string): string {
-  const iv = randomBytes(12);
+  const iv = takeRandomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(associatedData, 'utf8'));
   const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);

@@ -34,8 +34,14 @@ export {
   TesseraKey,
 } from './keys.js';
 export { takeRandomBytes } from './random.js';
-export type { AccessTokenInput, SignedAccessToken, SignOptions } from './sign-access-token.js';
-export { createTokenId, isSensitiveClaimName, signAccessToken, signAccessTokenAsync } from './sign-access-token.js';
+export type { AccessTokenInput, AccessTokenSigner, SignedAccessToken, SignOptions } from './sign-access-token.js';
+export {
+  createAccessTokenSigner,
+  createTokenId,
+  isSensitiveClaimName,
+  signAccessToken,
+  signAccessTokenAsync,
+} from './sign-access-token.js';
 export { checkSignature, checkSignatureAsync, createSignature, createSignatureAsync } from './signature.js';
 export type { Clock } from './time.js';
 export { createManualClock, isNumericDate, systemClock } from './time.js';

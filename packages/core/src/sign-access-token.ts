@@ -114,23 +114,41 @@ export function createTokenId(): string {
   return takeRandomBytes(16).toString('base64url');
 }
 
-/** Validates input and options and builds the claims and the JWS signing input. */
+interface CompiledSignOptions {
+  readonly issuer: string;
+  readonly aud: string | readonly string[];
+  readonly ttlSec: number;
+  readonly typ: string;
+  readonly maxDepth: number;
+  readonly allowed: ReadonlySet<string>;
+  readonly clock: Clock;
+}
+
+function compileSignOptions(options: SignOptions): CompiledSignOptions {
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  const audiences = Object.freeze([...checkStringOrList(options.audience, 'audience')]);
+  const clock = options.clock ?? systemClock;
+  if (typeof clock !== 'function') throw new TypeError('clock must be a function');
+  return {
+    issuer: checkNonEmptyString(options.issuer, 'issuer'),
+    aud: audiences.length === 1 ? (audiences[0] as string) : audiences,
+    ttlSec: checkInteger(options.ttlSec ?? 600, 'ttlSec', 60, 3600, 'seconds'),
+    typ: options.typ === undefined ? 'at+jwt' : checkNonEmptyString(options.typ, 'typ', 64),
+    maxDepth: checkInteger(options.maxClaimDepth ?? 2, 'maxClaimDepth', 0, 8),
+    allowed: new Set(options.allowClaims ?? []),
+    clock,
+  };
+}
+
+/** Validates the input and builds the claims and the JWS signing input. */
 function prepareAccessToken(
   input: AccessTokenInput,
   key: TesseraKey,
-  options: SignOptions,
+  opts: CompiledSignOptions,
 ): { signingInput: string; claims: Record<string, unknown> } {
   if (input === null || typeof input !== 'object' || Array.isArray(input))
     throw new TypeError('claims must be an object');
-  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  const issuer = checkNonEmptyString(options.issuer, 'issuer');
-  const audiences = [...checkStringOrList(options.audience, 'audience')];
-  const ttlSec = checkInteger(options.ttlSec ?? 600, 'ttlSec', 60, 3600, 'seconds');
-  const typ = options.typ === undefined ? 'at+jwt' : checkNonEmptyString(options.typ, 'typ', 64);
-  const maxDepth = checkInteger(options.maxClaimDepth ?? 2, 'maxClaimDepth', 0, 8);
-  const allowed: ReadonlySet<string> = new Set(options.allowClaims ?? []);
-  const clock = options.clock ?? systemClock;
-  if (typeof clock !== 'function') throw new TypeError('clock must be a function');
+  const { issuer, ttlSec, typ, maxDepth, allowed, clock } = opts;
   checkNonEmptyString(input.sub, 'claims.sub', 1024);
   for (const claim of ['sid', 'client_id', 'scope'] as const) {
     if (input[claim] !== undefined) checkNonEmptyString(input[claim], `claims.${claim}`, 1024);
@@ -143,7 +161,7 @@ function prepareAccessToken(
   const claims: Record<string, unknown> = {
     iss: issuer,
     sub: input.sub,
-    aud: audiences.length === 1 ? audiences[0] : audiences,
+    aud: opts.aud,
     exp: iat + ttlSec,
     iat,
     jti: createTokenId(),
@@ -163,7 +181,7 @@ function prepareAccessToken(
 }
 
 export function signAccessToken(input: AccessTokenInput, key: TesseraKey, options: SignOptions): SignedAccessToken {
-  const { signingInput, claims } = prepareAccessToken(input, key, options);
+  const { signingInput, claims } = prepareAccessToken(input, key, compileSignOptions(options));
   const signature = createSignature(key, Buffer.from(signingInput, 'latin1')).toString('base64url');
   return { token: `${signingInput}.${signature}`, claims: Object.freeze(claims) as unknown as AccessTokenClaims };
 }
@@ -177,7 +195,41 @@ export async function signAccessTokenAsync(
   key: TesseraKey,
   options: SignOptions,
 ): Promise<SignedAccessToken> {
-  const { signingInput, claims } = prepareAccessToken(input, key, options);
-  const signature = (await createSignatureAsync(key, Buffer.from(signingInput, 'latin1'))).toString('base64url');
-  return { token: `${signingInput}.${signature}`, claims: Object.freeze(claims) as unknown as AccessTokenClaims };
+  return finishAsync(key, prepareAccessToken(input, key, compileSignOptions(options)));
+}
+
+async function finishAsync(
+  key: TesseraKey,
+  prepared: { signingInput: string; claims: Record<string, unknown> },
+): Promise<SignedAccessToken> {
+  const signature = (await createSignatureAsync(key, Buffer.from(prepared.signingInput, 'latin1'))).toString(
+    'base64url',
+  );
+  return {
+    token: `${prepared.signingInput}.${signature}`,
+    claims: Object.freeze(prepared.claims) as unknown as AccessTokenClaims,
+  };
+}
+
+export interface AccessTokenSigner {
+  sign(input: AccessTokenInput, key: TesseraKey): SignedAccessToken;
+  signAsync(input: AccessTokenInput, key: TesseraKey): Promise<SignedAccessToken>;
+}
+
+/**
+ * A signer with its options validated once (a `TypeError` names a bad field), for servers that
+ * mint many tokens under one policy. The key is passed per call because keys rotate.
+ */
+export function createAccessTokenSigner(options: SignOptions): AccessTokenSigner {
+  const opts = compileSignOptions(options);
+  return Object.freeze({
+    sign(input: AccessTokenInput, key: TesseraKey): SignedAccessToken {
+      const { signingInput, claims } = prepareAccessToken(input, key, opts);
+      const signature = createSignature(key, Buffer.from(signingInput, 'latin1')).toString('base64url');
+      return { token: `${signingInput}.${signature}`, claims: Object.freeze(claims) as unknown as AccessTokenClaims };
+    },
+    signAsync(input: AccessTokenInput, key: TesseraKey): Promise<SignedAccessToken> {
+      return finishAsync(key, prepareAccessToken(input, key, opts));
+    },
+  });
 }

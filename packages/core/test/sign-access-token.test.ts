@@ -2,6 +2,7 @@ import {
   type AccessTokenInput,
   ALGORITHMS,
   type Algorithm,
+  createAccessTokenSigner,
   generateKey,
   importKey,
   type SignOptions,
@@ -287,5 +288,34 @@ describe('issued tokens', () => {
   it('a token with extra claims verifies and the verifier returns exactly the signed claims', () => {
     const { token, claims } = signWith({ sub: 'u', sid: 's', client_id: 'c', roles: ['a'], ctx: { tenant: 't' } });
     expect(verifierFor(hs).verify(token)).toEqual(claims);
+  });
+});
+
+describe('createAccessTokenSigner', () => {
+  it('validates options once, at creation, with a TypeError naming the field', () => {
+    expect(() => createAccessTokenSigner({ issuer: '', audience: 'api' })).toThrow(/issuer/);
+    expect(() => createAccessTokenSigner({ issuer: 'https://i', audience: 'api', ttlSec: 59 })).toThrow(/ttlSec/);
+  });
+
+  it('signs the same tokens as signAccessToken, sync and on the threadpool, with any key passed per call', async () => {
+    const { createAccessTokenVerifier } = await import('@tessera/core');
+    const clock = () => 1_900_000_000;
+    const signer = createAccessTokenSigner({ issuer: 'https://i', audience: ['a', 'b'], clock });
+    for (const alg of ['ES256', 'EdDSA', 'HS256'] as const) {
+      const key = await generateKey(alg);
+      const verifier = createAccessTokenVerifier(key, { issuer: 'https://i', audience: 'b', clock });
+      const sync = signer.sign({ sub: 'u', sid: 's' }, key);
+      const threaded = await signer.signAsync({ sub: 'u', sid: 's' }, key);
+      const reference = signAccessToken({ sub: 'u', sid: 's' }, key, {
+        issuer: 'https://i',
+        audience: ['a', 'b'],
+        clock,
+      });
+      for (const { token, claims } of [sync, threaded]) {
+        expect(verifier.verify(token)).toEqual(claims);
+        expect({ ...claims, jti: 'x' }).toEqual({ ...reference.claims, jti: 'x' });
+        expect(token.split('.')[0]).toBe(reference.token.split('.')[0]);
+      }
+    }
   });
 });

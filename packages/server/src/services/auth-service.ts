@@ -3,7 +3,7 @@
  * thin adapters around these methods; the CLI calls them too.
  */
 
-import { type AccessTokenClaims, AuthError, signAccessTokenAsync } from '@tessera/core';
+import { type AccessTokenClaims, type AccessTokenSigner, AuthError, createAccessTokenSigner } from '@tessera/core';
 import type { AuthServerConfig } from '../config.js';
 import type { DurableStore, RotationResult, SessionRecord, UserRecord } from '../contracts.js';
 import type { AuditTrail } from './audit.js';
@@ -56,7 +56,16 @@ export class AuthService {
     readonly revocation: RevocationService,
     readonly audit: AuditTrail,
     readonly clock: () => number,
-  ) {}
+  ) {
+    this.#signer = createAccessTokenSigner({
+      issuer: config.issuer,
+      audience: config.audience,
+      ttlSec: config.accessTokenTtlSec,
+      clock,
+    });
+  }
+
+  readonly #signer: AccessTokenSigner;
 
   /**
    * Creates an account. Answers the same whether or not the email is taken, so registration
@@ -127,7 +136,7 @@ export class AuthService {
     };
     const refreshToken = createRefreshToken();
     await this.store.createSession(session, { hash: hashRefreshToken(refreshToken), expiresAt: session.idleExpiresAt });
-    const access = await this.#signAccess(session, now);
+    const access = await this.#signAccess(session);
     return {
       accessToken: access.token,
       expiresIn: this.config.accessTokenTtlSec,
@@ -139,8 +148,8 @@ export class AuthService {
   }
 
   /** Signs on the threadpool: the event loop keeps serving while another core signs. */
-  #signAccess(session: SessionRecord, now: number): Promise<{ token: string; claims: AccessTokenClaims }> {
-    return signAccessTokenAsync(
+  #signAccess(session: SessionRecord): Promise<{ token: string; claims: AccessTokenClaims }> {
+    return this.#signer.signAsync(
       {
         sub: session.userId,
         sid: session.id,
@@ -149,12 +158,6 @@ export class AuthService {
         auth_time: session.authTime,
       },
       this.keys.current,
-      {
-        issuer: this.config.issuer,
-        audience: this.config.audience,
-        ttlSec: this.config.accessTokenTtlSec,
-        clock: () => now,
-      },
     );
   }
 
@@ -193,7 +196,7 @@ export class AuthService {
     }
 
     const nextToken = createRefreshToken();
-    const access = await this.#signAccess(session, now);
+    const access = await this.#signAccess(session);
     const grant: TokenGrant = {
       accessToken: access.token,
       expiresIn: this.config.accessTokenTtlSec,

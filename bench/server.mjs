@@ -8,13 +8,15 @@
  * 3. p99 latency of GET /auth/whoami while a login storm saturates argon2: the event loop must
  *    stay free because argon2 runs on the threadpool.
  *
- * The server runs in its own process (`tessera serve`), autocannon in this one. The machine is
- * small and noisy, so every figure is the median of several rounds. Results:
- * bench/results/server.json.
+ * The server runs in its own process (`tessera serve`). Load comes from wrk (Debian's `wrk`,
+ * written in C) when it is installed, else from autocannon in this process. On a 2-core machine
+ * the load generator competes with the server for CPU, and autocannon needs about a core for
+ * itself, so wrk is preferred and the tool used is recorded. Every figure is the median of
+ * several rounds. Results: bench/results/server.json.
  */
 
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,12 +91,68 @@ function run(options) {
   });
 }
 
+const WRK = (() => {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch (error) {
+    // wrk prints its version and exits 1; only a missing binary is a real failure.
+    return error.code !== 'ENOENT';
+  }
+})();
+
+function durationFromMs(text) {
+  const m = /([\d.]+)(us|ms|s)\b/.exec(text);
+  if (!m) return Number.NaN;
+  const v = Number(m[1]);
+  return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
+}
+
+/** Runs wrk and parses requests/s, non-2xx count, p99 latency (ms) and the chain counters. */
+function wrk(url, { connections, script, env = {} }) {
+  return new Promise((resolve, reject) => {
+    const args = ['-t2', `-c${connections}`, `-d${ROUND_SEC}s`, '--latency', '-s', script, url];
+    const child = spawn('wrk', args, { env: { ...process.env, ...env } });
+    let out = '';
+    child.stdout.on('data', (c) => {
+      out += c;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`wrk exited ${code}: ${out}`));
+      const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+      const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+      const p99 = durationFromMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? '');
+      const chain = /CHAIN failures=(\d+) starved=(\d+)/.exec(out);
+      resolve({ perSec: rps, non2xx, p99Ms: p99, failures: Number(chain?.[1] ?? 0), starved: Number(chain?.[2] ?? 0) });
+    });
+  });
+}
+
+function luaRequestScript(dir, name, method, body, headers) {
+  const path = join(dir, `${name}.lua`);
+  const lines = [`wrk.method = ${JSON.stringify(method)}`];
+  if (body !== undefined) lines.push(`wrk.body = ${JSON.stringify(body)}`);
+  for (const [k, v] of Object.entries(headers)) lines.push(`wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`);
+  writeFileSync(path, `${lines.join('\n')}\n`);
+  return path;
+}
+
 /**
  * One round of rotations. autocannon resets a request's context after every request, so the
  * chains live in a shared free list instead: a request takes a token nobody else holds and its
  * response puts the successor back. Every request presents a distinct, never-used token.
  */
-async function rotationRound(url, pool) {
+async function rotationRound(url, pool, dir) {
+  if (WRK) {
+    const file = join(dir, 'tokens.txt');
+    writeFileSync(file, `${pool.join('\n')}\n`);
+    return wrk(url, {
+      connections: CONNECTIONS,
+      script: join(ROOT, 'bench/lib/refresh-chain.lua'),
+      env: { TOKENS_FILE: file, TOKENS_PER_THREAD: String(Math.floor(pool.length / 2)) },
+    });
+  }
   let failures = 0;
   let starved = 0;
   const result = await run({
@@ -135,7 +193,13 @@ async function rawArgon2Round(stored) {
   return (done * 1e9) / Number(process.hrtime.bigint() - start);
 }
 
-async function loginRound(url, email, extra = {}) {
+async function loginRound(url, email, extra = {}, dir) {
+  if (WRK) {
+    const script = luaRequestScript(dir, 'login', 'POST', JSON.stringify({ email, password: PASSWORD }), {
+      'Content-Type': 'application/json',
+    });
+    return wrk(`${url}/auth/login`, { connections: extra.connections ?? LOGIN_CONCURRENCY, script });
+  }
   const result = await run({
     url: `${url}/auth/login`,
     connections: LOGIN_CONCURRENCY,
@@ -162,7 +226,7 @@ async function main() {
     for (let r = 0; r < ROUNDS; r++) {
       const pool = [];
       for (let i = 0; i < CONNECTIONS * 2; i++) pool.push((await login(server.url, email)).refreshToken);
-      const round_ = await rotationRound(server.url, pool);
+      const round_ = await rotationRound(server.url, pool, dir);
       if (round_.non2xx > 0 || round_.failures > 0 || round_.errors > 0 || round_.starved > 0) {
         throw new Error(`rotation round had failures: ${JSON.stringify(round_)}`);
       }
@@ -178,7 +242,7 @@ async function main() {
     for (let r = 0; r < ROUNDS; r++) {
       raw.push(await rawArgon2Round(stored));
       await sleep(300);
-      const l = await loginRound(server.url, email);
+      const l = await loginRound(server.url, email, {}, dir);
       if (l.non2xx > 0) throw new Error(`login round had ${l.non2xx} failures`);
       logins.push(l.perSec);
       console.log(`login round ${r + 1}: raw argon2 ${round(raw[r], 1)}/s, logins ${round(l.perSec, 1)}/s`);
@@ -190,22 +254,30 @@ async function main() {
     const p99s = [];
     const whoamiRates = [];
     for (let r = 0; r < ROUNDS; r++) {
+      const whoScript = luaRequestScript(dir, 'whoami', 'GET', undefined, { Authorization: `Bearer ${accessToken}` });
       const [storm, who] = await Promise.all([
-        loginRound(server.url, email, { connections: LOGIN_CONCURRENCY * 2 }),
-        run({ url: `${server.url}/auth/whoami`, connections: 4, headers: { authorization: `Bearer ${accessToken}` } }),
+        loginRound(server.url, email, { connections: LOGIN_CONCURRENCY * 2 }, dir),
+        WRK
+          ? wrk(`${server.url}/auth/whoami`, { connections: 4, script: whoScript })
+          : run({
+              url: `${server.url}/auth/whoami`,
+              connections: 4,
+              headers: { authorization: `Bearer ${accessToken}` },
+            }).then((res) => ({ perSec: res.requests.average, non2xx: res.non2xx, p99Ms: res.latency.p99 })),
       ]);
       if (who.non2xx > 0 || storm.non2xx > 0) throw new Error('whoami/login storm round had failures');
-      p99s.push(who.latency.p99);
-      whoamiRates.push(who.requests.average);
+      p99s.push(who.p99Ms);
+      whoamiRates.push(who.perSec);
       console.log(
-        `storm round ${r + 1}: whoami p99 ${who.latency.p99} ms (${fmtInt(who.requests.average)}/s) during ${round(storm.perSec, 1)} logins/s`,
+        `storm round ${r + 1}: whoami p99 ${who.p99Ms} ms (${fmtInt(who.perSec)}/s) during ${round(storm.perSec, 1)} logins/s`,
       );
       await sleep(300);
     }
 
     const results = {
       machine: machineInfo(),
-      method: `${ROUNDS} rounds of ${ROUND_SEC} s; medians; autocannon in the bench process, server in its own process`,
+      method: `${ROUNDS} rounds of ${ROUND_SEC} s; medians; server in its own process; load from ${WRK ? 'wrk (2 threads)' : 'autocannon in the bench process'}`,
+      loadGenerator: WRK ? 'wrk' : 'autocannon',
       rotations: {
         connections: CONNECTIONS,
         medianPerSec: round(median(rotations), 0),

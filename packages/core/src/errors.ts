@@ -142,6 +142,11 @@ export const ERROR_TABLE = {
     oauthError: 'access_denied',
     description: 'Cross-site request refused',
   },
+  ERR_INVALID_CLIENT: {
+    status: 401,
+    oauthError: 'invalid_client',
+    description: 'Client authentication failed',
+  },
   // --- accounts and login ---
   ERR_INVALID_CREDENTIALS: {
     status: 401,

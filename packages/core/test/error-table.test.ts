@@ -13,6 +13,7 @@ const EXPECTED_CODES = [
   'ERR_HEADER_PARAM_NOT_ALLOWED',
   'ERR_INSUFFICIENT_SCOPE',
   'ERR_INTERNAL',
+  'ERR_INVALID_CLIENT',
   'ERR_INVALID_CREDENTIALS',
   'ERR_KEY_INVALID',
   'ERR_KEY_NOT_FOUND',
@@ -59,8 +60,8 @@ const OAUTH_ERRORS = new Set([
 ]);
 
 describe('the error table', () => {
-  it('has exactly 36 codes, so adding or removing one requires updating this test', () => {
-    expect(ERROR_CODES).toHaveLength(36);
+  it('has exactly 37 codes, so adding or removing one requires updating this test', () => {
+    expect(ERROR_CODES).toHaveLength(37);
     expect([...ERROR_CODES].sort()).toEqual(EXPECTED_CODES);
   });
 

@@ -29,6 +29,49 @@ export interface CookieConfig {
   readonly domain: string | null;
 }
 
+/** A token bucket: `burst` requests at once, refilled at `perMinute`. */
+export interface RateLimitRule {
+  /** Bucket capacity, requests. */
+  readonly burst: number;
+  /** Refill rate, requests per minute. */
+  readonly perMinute: number;
+}
+
+export interface RateLimitConfig {
+  /** Apply the limits. Default true. */
+  readonly enabled: boolean;
+  /** `POST /auth/login` per client IP. Default burst 20, 10/min. */
+  readonly loginPerIp: RateLimitRule;
+  /** `POST /auth/login` per email address (known or not). Default burst 10, 5/min. */
+  readonly loginPerAccount: RateLimitRule;
+  /** `POST /auth/register` per client IP. Default burst 10, 2/min. */
+  readonly registerPerIp: RateLimitRule;
+  /** `POST /auth/refresh` and `/oauth/token` per client IP. Default burst 120, 60/min. */
+  readonly refreshPerIp: RateLimitRule;
+}
+
+/**
+ * Progressive delay after failed logins. Per (account, IP): after `freeAttempts` failures each
+ * further attempt must wait `baseDelaySec * 2^(n - freeAttempts)` seconds after the last
+ * failure, at most `maxDelaySec`. Per account over all IPs: after `accountFreeAttempts`
+ * failures the same doubling, capped at `accountMaxDelaySec`, which is short so that an
+ * attacker can slow a victim down but never lock them out. A success clears the counters.
+ */
+export interface LockoutConfig {
+  /** Failures per (account, IP) before delays start. Default 5; 1 to 100. */
+  readonly freeAttempts: number;
+  /** First delay, seconds. Default 1; 1 to 60. */
+  readonly baseDelaySec: number;
+  /** Longest delay per (account, IP), seconds. Default 900; 1 to 86,400. */
+  readonly maxDelaySec: number;
+  /** Failures per account, all IPs, before delays start. Default 20; 1 to 10,000. */
+  readonly accountFreeAttempts: number;
+  /** Longest delay per account, seconds. Default 30; 1 to 300. */
+  readonly accountMaxDelaySec: number;
+  /** Counters reset after this long without a failure, seconds. Default 86,400; 60 to 604,800. */
+  readonly windowSec: number;
+}
+
 export interface AuthServerConfig {
   /** Public base URL of this server: the `iss` claim. Default `http://localhost:8080`. */
   readonly issuer: string;
@@ -68,15 +111,31 @@ export interface AuthServerConfig {
   readonly bodyLimitBytes: number;
   /** pino log level. Default `info`. */
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /**
+   * Browser origins (scheme://host[:port]) allowed to call the auth server with credentials:
+   * CORS allowlist and CSRF `Origin` check. The issuer's own origin is always allowed.
+   * Default none. `*` is refused.
+   */
+  readonly allowedOrigins: readonly string[];
+  /** The custom header cookie-authenticated requests must carry (value `1`). Default `x-tessera-csrf`. */
+  readonly csrfHeader: string;
+  /** Serve `GET /metrics` (Prometheus text). Default true. */
+  readonly metricsEnabled: boolean;
+  /** Serve metrics on this port instead of the main one (e.g. internal only). Default 0: same port. */
+  readonly metricsPort: number;
   readonly argon2: Argon2Config;
   readonly cookie: CookieConfig;
+  readonly rateLimit: RateLimitConfig;
+  readonly lockout: LockoutConfig;
   /** `production` refuses insecure options and requires TESSERA_MASTER_KEY. From NODE_ENV. */
   readonly environment: 'production' | 'development' | 'test';
 }
 
-export type AuthServerConfigInput = Partial<Omit<AuthServerConfig, 'argon2' | 'cookie'>> & {
+export type AuthServerConfigInput = Partial<Omit<AuthServerConfig, 'argon2' | 'cookie' | 'rateLimit' | 'lockout'>> & {
   readonly argon2?: Partial<Argon2Config>;
   readonly cookie?: Partial<CookieConfig>;
+  readonly rateLimit?: Partial<Omit<RateLimitConfig, 'enabled'>> & { readonly enabled?: boolean };
+  readonly lockout?: Partial<LockoutConfig>;
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -104,6 +163,25 @@ function defaults(environment: AuthServerConfig['environment']): AuthServerConfi
     logLevel: environment === 'test' ? 'silent' : 'info',
     argon2: { memoryCostKiB: 19_456, timeCost: 2, parallelism: 1 },
     cookie: { secure: true, path: '/auth', domain: null },
+    allowedOrigins: [],
+    csrfHeader: 'x-tessera-csrf',
+    metricsEnabled: true,
+    metricsPort: 0,
+    rateLimit: {
+      enabled: true,
+      loginPerIp: { burst: 20, perMinute: 10 },
+      loginPerAccount: { burst: 10, perMinute: 5 },
+      registerPerIp: { burst: 10, perMinute: 2 },
+      refreshPerIp: { burst: 120, perMinute: 60 },
+    },
+    lockout: {
+      freeAttempts: 5,
+      baseDelaySec: 1,
+      maxDelaySec: 900,
+      accountFreeAttempts: 20,
+      accountMaxDelaySec: 30,
+      windowSec: 86_400,
+    },
     environment,
   };
 }
@@ -170,6 +248,32 @@ function str(value: unknown, field: string, pattern?: RegExp, what?: string): st
   return value;
 }
 
+function rule(value: Partial<RateLimitRule>, field: string): RateLimitRule {
+  return {
+    burst: int(value.burst, `${field}.burst`, 1, 100_000, 'requests'),
+    perMinute: int(value.perMinute, `${field}.perMinute`, 1, 1_000_000, 'requests per minute'),
+  };
+}
+
+function checkOrigins(value: unknown): string[] {
+  if (!Array.isArray(value))
+    throw new TypeError('config.allowedOrigins (TESSERA_ALLOWED_ORIGINS) must be a list of origins');
+  return value.map((origin, i) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(String(origin));
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || !['http:', 'https:'].includes(url.protocol) || url.origin !== origin) {
+      throw new TypeError(
+        `config.allowedOrigins[${i}] (TESSERA_ALLOWED_ORIGINS) must be an exact origin such as https://app.example.com (no path, no wildcard)`,
+      );
+    }
+    return origin as string;
+  });
+}
+
 export interface ResolveConfigResult {
   readonly config: AuthServerConfig;
   /** Loud warnings about insecure opt-outs (also logged at start). */
@@ -194,6 +298,22 @@ export function resolveConfig(
     ...input,
     argon2: { ...base.argon2, ...e.argon2, ...input.argon2 },
     cookie: { ...base.cookie, ...e.cookie, ...input.cookie },
+    rateLimit: {
+      enabled: input.rateLimit?.enabled ?? e.rateLimit?.enabled ?? base.rateLimit.enabled,
+      loginPerIp: { ...base.rateLimit.loginPerIp, ...e.rateLimit?.loginPerIp, ...input.rateLimit?.loginPerIp },
+      loginPerAccount: {
+        ...base.rateLimit.loginPerAccount,
+        ...e.rateLimit?.loginPerAccount,
+        ...input.rateLimit?.loginPerAccount,
+      },
+      registerPerIp: {
+        ...base.rateLimit.registerPerIp,
+        ...e.rateLimit?.registerPerIp,
+        ...input.rateLimit?.registerPerIp,
+      },
+      refreshPerIp: { ...base.rateLimit.refreshPerIp, ...e.rateLimit?.refreshPerIp, ...input.rateLimit?.refreshPerIp },
+    },
+    lockout: { ...base.lockout, ...e.lockout, ...input.lockout },
     environment,
   };
 
@@ -246,6 +366,36 @@ export function resolveConfig(
         merged.cookie.domain === null || merged.cookie.domain === undefined
           ? null
           : str(merged.cookie.domain, 'cookie.domain', /^[a-z0-9.-]+$/, 'a host name'),
+    },
+    allowedOrigins: Object.freeze(checkOrigins(merged.allowedOrigins)),
+    csrfHeader: str(
+      merged.csrfHeader,
+      'csrfHeader',
+      /^x-[a-z0-9-]{1,62}$/,
+      'a lower-case header name starting with x-',
+    ),
+    metricsEnabled: bool(merged.metricsEnabled, 'metricsEnabled'),
+    metricsPort: int(merged.metricsPort, 'metricsPort', 0, 65_535, ''),
+    rateLimit: {
+      enabled: bool(merged.rateLimit.enabled, 'rateLimit.enabled'),
+      loginPerIp: rule(merged.rateLimit.loginPerIp, 'rateLimit.loginPerIp'),
+      loginPerAccount: rule(merged.rateLimit.loginPerAccount, 'rateLimit.loginPerAccount'),
+      registerPerIp: rule(merged.rateLimit.registerPerIp, 'rateLimit.registerPerIp'),
+      refreshPerIp: rule(merged.rateLimit.refreshPerIp, 'rateLimit.refreshPerIp'),
+    },
+    lockout: {
+      freeAttempts: int(merged.lockout.freeAttempts, 'lockout.freeAttempts', 1, 100, 'failures'),
+      baseDelaySec: int(merged.lockout.baseDelaySec, 'lockout.baseDelaySec', 1, 60, 'seconds'),
+      maxDelaySec: int(merged.lockout.maxDelaySec, 'lockout.maxDelaySec', 1, 86_400, 'seconds'),
+      accountFreeAttempts: int(
+        merged.lockout.accountFreeAttempts,
+        'lockout.accountFreeAttempts',
+        1,
+        10_000,
+        'failures',
+      ),
+      accountMaxDelaySec: int(merged.lockout.accountMaxDelaySec, 'lockout.accountMaxDelaySec', 1, 300, 'seconds'),
+      windowSec: int(merged.lockout.windowSec, 'lockout.windowSec', 60, 604_800, 'seconds'),
     },
     environment,
   };

@@ -90,4 +90,23 @@ CREATE TABLE rate_buckets (
 ) STRICT;
 `,
   },
+  {
+    version: 2,
+    name: 'clients and login failure counters',
+    sql: `
+CREATE TABLE clients (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  secret_hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  scopes TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE failure_counters (
+  key TEXT PRIMARY KEY,
+  count INTEGER NOT NULL,
+  last_at INTEGER NOT NULL
+) STRICT;
+`,
+  },
 ];

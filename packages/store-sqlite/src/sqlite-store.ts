@@ -12,8 +12,10 @@
 import { EventEmitter } from 'node:events';
 import type {
   AuditEvent,
+  ClientRecord,
   DurableStore,
   EphemeralStore,
+  FailureCount,
   NewAuditEvent,
   NewRefreshToken,
   RevocationEvent,
@@ -78,6 +80,16 @@ function toKey(r: Row): SigningKeyRecord {
     activatedAt: (r.activated_at as number | null) ?? null,
     retiredAt: (r.retired_at as number | null) ?? null,
     expiresAt: (r.expires_at as number | null) ?? null,
+  };
+}
+
+function toClient(r: Row): ClientRecord {
+  return {
+    id: r.id as string,
+    name: r.name as string,
+    secretHash: r.secret_hash as string,
+    createdAt: r.created_at as number,
+    scopes: r.scopes as string,
   };
 }
 
@@ -476,6 +488,63 @@ export class SqliteStore implements DurableStore, EphemeralStore {
     }));
   }
 
+  // --- clients ---
+
+  async createClient(client: ClientRecord): Promise<'created' | 'exists'> {
+    const info = this.db
+      .prepare(
+        `INSERT INTO clients (id, name, secret_hash, created_at, scopes) VALUES (@id, @name, @secretHash, @createdAt, @scopes)
+         ON CONFLICT DO NOTHING`,
+      )
+      .run(client);
+    return info.changes === 1 ? 'created' : 'exists';
+  }
+
+  async findClient(id: string): Promise<ClientRecord | undefined> {
+    const row = this.db.prepare('SELECT * FROM clients WHERE id = ?').get(id) as Row | undefined;
+    return row === undefined ? undefined : toClient(row);
+  }
+
+  async listClients(): Promise<ClientRecord[]> {
+    return (this.db.prepare('SELECT * FROM clients ORDER BY created_at, id').all() as Row[]).map(toClient);
+  }
+
+  async deleteClient(id: string): Promise<boolean> {
+    return this.db.prepare('DELETE FROM clients WHERE id = ?').run(id).changes === 1;
+  }
+
+  // --- failure counters ---
+
+  async recordFailure(key: string, now: number, ttlSec: number): Promise<FailureCount> {
+    return this.db
+      .transaction(() => {
+        const row = this.db.prepare('SELECT count, last_at FROM failure_counters WHERE key = ?').get(key) as
+          | { count: number; last_at: number }
+          | undefined;
+        const count = row === undefined || now - row.last_at > ttlSec ? 1 : row.count + 1;
+        this.db
+          .prepare(
+            `INSERT INTO failure_counters (key, count, last_at) VALUES (?, ?, ?)
+             ON CONFLICT (key) DO UPDATE SET count = excluded.count, last_at = excluded.last_at`,
+          )
+          .run(key, count, now);
+        return { count, lastAt: now };
+      })
+      .immediate();
+  }
+
+  async getFailures(key: string, now: number, ttlSec: number): Promise<FailureCount> {
+    const row = this.db.prepare('SELECT count, last_at FROM failure_counters WHERE key = ?').get(key) as
+      | { count: number; last_at: number }
+      | undefined;
+    if (row === undefined || now - row.last_at > ttlSec) return { count: 0, lastAt: 0 };
+    return { count: row.count, lastAt: row.last_at };
+  }
+
+  async clearFailures(key: string): Promise<void> {
+    this.db.prepare('DELETE FROM failure_counters WHERE key = ?').run(key);
+  }
+
   async purgeExpired(now: number): Promise<number> {
     return this.db
       .transaction(() => {
@@ -491,6 +560,7 @@ export class SqliteStore implements DurableStore, EphemeralStore {
         n += this.db.prepare('DELETE FROM revocations WHERE expires_at <= ?').run(now).changes;
         n += this.db.prepare('DELETE FROM jti_denylist WHERE expires_at <= ?').run(now).changes;
         n += this.db.prepare('DELETE FROM rate_buckets WHERE updated_at <= ?').run(now - 86_400).changes;
+        n += this.db.prepare('DELETE FROM failure_counters WHERE last_at <= ?').run(now - 86_400).changes;
         return n;
       })
       .immediate();

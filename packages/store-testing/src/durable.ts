@@ -676,5 +676,31 @@ export function runDurableStoreConformance(name: string, factory: DurableStoreFa
         expect(await store.findSession('fresh')).toEqual(fresh.session);
       });
     });
+
+    describe('clients', () => {
+      const client = {
+        id: 'rs-orders',
+        name: 'orders API',
+        secretHash: sha256Hex('secret'),
+        createdAt: T0,
+        scopes: 'introspect revoke',
+      };
+
+      it('createClient stores a client once; a second one with the same id is "exists" and changes nothing', async () => {
+        expect(await store.createClient(client)).toBe('created');
+        expect(await store.createClient({ ...client, name: 'other', secretHash: sha256Hex('other') })).toBe('exists');
+        expect(await store.findClient('rs-orders')).toEqual(client);
+      });
+
+      it('listClients returns every client; deleteClient removes one and is false the second time', async () => {
+        await store.createClient(client);
+        await store.createClient({ ...client, id: 'rs-billing', createdAt: T0 + 1 });
+        expect((await store.listClients()).map((c) => c.id)).toEqual(['rs-orders', 'rs-billing']);
+        expect(await store.deleteClient('rs-orders')).toBe(true);
+        expect(await store.deleteClient('rs-orders')).toBe(false);
+        expect(await store.findClient('rs-orders')).toBeUndefined();
+        expect((await store.listClients()).map((c) => c.id)).toEqual(['rs-billing']);
+      });
+    });
   });
 }

@@ -181,5 +181,29 @@ export function runEphemeralStoreConformance(name: string, factory: EphemeralSto
         await expect(store.publish(e1)).resolves.toBeUndefined();
       });
     });
+
+    describe('failure counters', () => {
+      it('recordFailure counts up per key and getFailures reads the count without changing it', async () => {
+        expect(await store.recordFailure('k', T0, 3600)).toEqual({ count: 1, lastAt: T0 });
+        expect(await store.recordFailure('k', T0 + 5, 3600)).toEqual({ count: 2, lastAt: T0 + 5 });
+        expect(await store.getFailures('k', T0 + 6, 3600)).toEqual({ count: 2, lastAt: T0 + 5 });
+        expect(await store.getFailures('other', T0 + 6, 3600)).toEqual({ count: 0, lastAt: 0 });
+      });
+
+      it('a count older than ttlSec since its last failure starts over', async () => {
+        await store.recordFailure('k', T0, 60);
+        await store.recordFailure('k', T0 + 30, 60);
+        expect(await store.getFailures('k', T0 + 91, 60)).toEqual({ count: 0, lastAt: 0 });
+        expect(await store.recordFailure('k', T0 + 91, 60)).toEqual({ count: 1, lastAt: T0 + 91 });
+      });
+
+      it('clearFailures resets one key only', async () => {
+        await store.recordFailure('a', T0, 3600);
+        await store.recordFailure('b', T0, 3600);
+        await store.clearFailures('a');
+        expect((await store.getFailures('a', T0, 3600)).count).toBe(0);
+        expect((await store.getFailures('b', T0, 3600)).count).toBe(1);
+      });
+    });
   });
 }

@@ -11,10 +11,12 @@ import { type AuthServerConfig, type AuthServerConfigInput, resolveConfig } from
 import type { DurableStore, EphemeralStore } from './contracts.js';
 import { registerBodyParsers } from './http/body-parsers.js';
 import type { RouteContext } from './http/context.js';
+import { registerCors } from './http/cors.js';
 import { handleError, sendAuthError } from './http/errors.js';
 import { healthRoutes } from './routes/health.js';
 import { jwksRoute } from './routes/jwks.js';
 import { loginRoute } from './routes/login.js';
+import { type MetricsListener, metricsRoute, startMetricsListener } from './routes/metrics.js';
 import { logoutRoute } from './routes/logout.js';
 import { logoutAllRoute } from './routes/logout-all.js';
 import { metadataRoute } from './routes/metadata.js';
@@ -27,6 +29,7 @@ import { whoamiRoute } from './routes/whoami.js';
 import { AuditTrail } from './services/audit.js';
 import { AuthService } from './services/auth-service.js';
 import { loadMasterKey } from './services/master-key.js';
+import { Metrics } from './services/metrics.js';
 import { PasswordHasher } from './services/passwords.js';
 import { RevocationService } from './services/revocation.js';
 import { type KeyChange, SigningKeyManager } from './services/signing-keys.js';
@@ -51,6 +54,8 @@ export interface CreateAuthServerOptions {
    * rules apply whatever the destination; tests pass a stream to inspect the log.
    */
   readonly logStream?: { write(line: string): void };
+  /** Include Node process metrics (CPU, memory, event loop, GC) in `/metrics`. Default true. */
+  readonly processMetrics?: boolean;
 }
 
 export interface AuthServer {
@@ -59,8 +64,10 @@ export interface AuthServer {
   readonly context: RouteContext;
   /** Key schedule and purge of expired rows; runs on a timer unless `keyTimer: false`. */
   runMaintenance(now: number): Promise<void>;
-  /** Listens on config.host:config.port; resolves to the base URL. */
+  /** Listens on config.host:config.port (and the metrics port, if any); resolves to the base URL. */
   listen(): Promise<string>;
+  /** Base URL of the separate metrics listener (config.metricsPort) once listening; else undefined. */
+  readonly metricsUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -138,18 +145,25 @@ export async function createAuthServer(options: CreateAuthServerOptions): Promis
     tokenLifetimeSec: config.accessTokenTtlSec + SERVER_CLOCK_TOLERANCE_SEC,
     scheduleIntervalSec: keyScheduleIntervalSec,
   });
+  const metrics = new Metrics({
+    processMetrics: config.metricsEnabled && options.processMetrics !== false,
+    keyStates: () => keys.records,
+  });
   await options.durable.migrate();
-  const audit = new AuditTrail(options.durable, app.log, clock);
+  const audit = new AuditTrail(options.durable, app.log, clock, (type, event) => metrics.observeAudit(type, event));
   await recordKeyChanges(audit, await keys.tick(clock()));
 
   const revocation = new RevocationService(
     options.durable,
     options.ephemeral,
     config.accessTokenTtlSec + SERVER_CLOCK_TOLERANCE_SEC,
+    (kind) => metrics.observeRevocation(kind),
   );
   const hasher = new PasswordHasher(config.argon2);
   await hasher.warmUp();
-  const auth = new AuthService(config, options.durable, keys, hasher, revocation, audit, clock);
+  const auth = new AuthService(config, options.durable, keys, hasher, revocation, audit, clock, (outcome) =>
+    metrics.observeRefresh(outcome),
+  );
   const verifier = createAccessTokenVerifier(
     (header) => (header.kid === undefined ? undefined : keys.keySet.get(header.kid)),
     {
@@ -167,6 +181,7 @@ export async function createAuthServer(options: CreateAuthServerOptions): Promis
     keys,
     revocation,
     audit,
+    metrics,
     verifier,
     clock,
   };
@@ -177,6 +192,8 @@ export async function createAuthServer(options: CreateAuthServerOptions): Promis
   app.setNotFoundHandler(function notFound(_request, reply) {
     return sendAuthError(reply, new AuthError('ERR_NOT_FOUND'));
   });
+  const HTTPS_ISSUER = config.issuer.startsWith('https://');
+  registerCors(app, context);
   app.addHook('onSend', async function securityHeaders(request, reply) {
     // RFC 6749 5.1: token responses must not be cached; nothing under /auth or /oauth should be.
     // Fix: match the route pattern, not the raw URL. The router decodes the path, so
@@ -189,9 +206,26 @@ export async function createAuthServer(options: CreateAuthServerOptions): Promis
     }
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
+    // The API serves JSON only: nothing may be framed, scripted or embedded from its responses.
+    if (!reply.hasHeader('content-security-policy')) {
+      reply.header(
+        'content-security-policy',
+        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+      );
+    }
+    reply.header('x-frame-options', 'DENY');
+    reply.header('cross-origin-opener-policy', 'same-origin');
+    reply.header('cross-origin-resource-policy', 'same-site');
+    if (HTTPS_ISSUER) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
+  });
+
+  app.addHook('onResponse', async function observeLatency(request, reply) {
+    // The route pattern, never the URL: labels must not carry ids or tokens.
+    metrics.observeRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
   });
 
   for (const route of [
+    metricsRoute,
     metadataRoute,
     jwksRoute,
     healthRoutes,
@@ -230,16 +264,26 @@ export async function createAuthServer(options: CreateAuthServerOptions): Promis
     if (timer !== undefined) clearInterval(timer);
   });
 
+  let metricsListener: MetricsListener | undefined;
   return {
     app,
     config,
     context,
     runMaintenance,
+    get metricsUrl() {
+      return metricsListener?.url;
+    },
     async listen() {
       const address = await app.listen({ host: config.host, port: config.port });
+      if (config.metricsEnabled && config.metricsPort !== 0 && metricsListener === undefined) {
+        metricsListener = await startMetricsListener(metrics, config.host, config.metricsPort);
+        app.log.info({ url: `${metricsListener.url}/metrics` }, 'metrics listening');
+      }
       return address;
     },
     async close() {
+      await metricsListener?.close();
+      metricsListener = undefined;
       await app.close();
     },
   };

@@ -328,7 +328,13 @@ for (const endpoint of BODYLESS) {
         request: send(JSON.stringify({ refresh_token: 'trt_x' })),
         check: err('ERR_VALIDATION'),
       },
-      { name: 'a form field', request: send('x=1', 'application/x-www-form-urlencoded'), check: err('ERR_VALIDATION') },
+      // On the cookie-reading endpoints a form or text/plain body is what a cross-site form sends:
+      // the CSRF layer refuses it before the body is even parsed.
+      {
+        name: 'a form field',
+        request: send('x=1', 'application/x-www-form-urlencoded'),
+        check: err(CSRF_URLS.has(endpoint.url) ? 'ERR_CSRF' : 'ERR_VALIDATION'),
+      },
       { name: 'a __proto__ member', request: send('{"__proto__":{"admin":true}}'), check: err('ERR_VALIDATION') },
       { name: 'not JSON', request: send('{bad'), check: err('ERR_VALIDATION') },
       { name: 'a JSON array', request: send('[]'), check: err('ERR_VALIDATION') },
@@ -339,7 +345,11 @@ for (const endpoint of BODYLESS) {
         request: send(JSON.stringify({ x: 'x'.repeat(17_000) })),
         check: err('ERR_BODY_TOO_LARGE'),
       },
-      { name: 'text/plain', request: send('hello', 'text/plain'), check: err('ERR_UNSUPPORTED_MEDIA_TYPE') },
+      {
+        name: 'text/plain',
+        request: send('hello', 'text/plain'),
+        check: err(CSRF_URLS.has(endpoint.url) ? 'ERR_CSRF' : 'ERR_UNSUPPORTED_MEDIA_TYPE'),
+      },
       { name: 'application/xml', request: send('<x/>', 'application/xml'), check: err('ERR_UNSUPPORTED_MEDIA_TYPE') },
     ];
     it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
@@ -348,12 +358,14 @@ for (const endpoint of BODYLESS) {
   });
 }
 
+/** Endpoints that read the refresh cookie and so sit behind the CSRF layers. */
+const CSRF_URLS: ReadonlySet<string> = new Set(['/auth/refresh', '/auth/logout']);
+
 describe('endpoints without a body accept an absent, empty or {} body', () => {
   it.each([
     ['no body', undefined, undefined],
     ['an empty JSON body', '', 'application/json'],
     ['{}', '{}', 'application/json'],
-    ['an empty form', '', 'application/x-www-form-urlencoded'],
   ])('refresh and logout with %s', async (_name, payload, ct) => {
     const login = await logIn(h);
     const headers = {
@@ -666,6 +678,18 @@ describe('POST /oauth/token refuses bad requests', () => {
 // ---------------------------------------------------------------------------------------------
 // Unknown routes and methods.
 
+describe('a CORS preflight from no or a foreign origin is refused', () => {
+  it.each([
+    ['no Origin', {}],
+    ['a foreign Origin', { origin: 'https://evil.example', 'access-control-request-method': 'POST' }],
+  ])('OPTIONS /auth/login with %s: 403 ERR_CSRF without CORS headers', async (_name, headers) => {
+    const res = await h.server.app.inject({ method: 'OPTIONS', url: '/auth/login', headers });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().code).toBe('ERR_CSRF');
+    expect(res.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
 describe('unknown routes answer 404 ERR_NOT_FOUND in JSON', () => {
   const routes: [string, string][] = [
     ['GET', '/nope'],
@@ -673,7 +697,6 @@ describe('unknown routes answer 404 ERR_NOT_FOUND in JSON', () => {
     ['GET', '/auth/login'],
     ['PUT', '/auth/login'],
     ['DELETE', '/auth/whoami'],
-    ['OPTIONS', '/auth/login'],
     ['PATCH', '/oauth/token'],
     ['GET', '/oauth/token'],
     ['GET', '/auth/login/'],

@@ -5,6 +5,7 @@ import type { AuthServerConfig } from '../config.js';
 import type { DurableStore, EphemeralStore } from '../contracts.js';
 import type { AuditTrail } from '../services/audit.js';
 import type { AuthService } from '../services/auth-service.js';
+import type { Metrics } from '../services/metrics.js';
 import type { RevocationService } from '../services/revocation.js';
 import type { SigningKeyManager } from '../services/signing-keys.js';
 
@@ -16,6 +17,7 @@ export interface RouteContext {
   readonly keys: SigningKeyManager;
   readonly revocation: RevocationService;
   readonly audit: AuditTrail;
+  readonly metrics: Metrics;
   readonly verifier: AccessTokenVerifier;
   readonly clock: () => number;
 }

@@ -84,6 +84,8 @@ function describeValidation(v: {
 }
 
 export function sendAuthError(reply: FastifyReply, error: AuthError): FastifyReply {
+  const retryAfterSec = (error as { retryAfterSec?: unknown }).retryAfterSec;
+  if (typeof retryAfterSec === 'number') reply.header('retry-after', String(retryAfterSec));
   if (error instanceof BearerError || error.oauthError === 'invalid_token' || error.code === 'ERR_INSUFFICIENT_SCOPE') {
     reply.header('www-authenticate', bearerChallenge(error));
   }

@@ -9,9 +9,10 @@ import type { FastifyInstance } from 'fastify';
 import { clientInfo, extractBearer } from '../http/bearer.js';
 import type { RouteContext } from '../http/context.js';
 import { clearRefreshCookie, readRefreshCookie } from '../http/cookies.js';
+import { csrfGuard } from '../http/csrf.js';
 
 export function logoutRoute(app: FastifyInstance, ctx: RouteContext): void {
-  app.post('/auth/logout', async function logout(request, reply) {
+  app.post('/auth/logout', { onRequest: csrfGuard(ctx) }, async function logout(request, reply) {
     const client = clientInfo(request);
     const endedSession = await ctx.auth.logoutByRefreshToken(readRefreshCookie(request, ctx.config.cookie), client);
     if (request.headers.authorization !== undefined) {

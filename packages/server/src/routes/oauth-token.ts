@@ -8,6 +8,7 @@ import { AuthError } from '@tessera/core';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { clientInfo } from '../http/bearer.js';
 import type { RouteContext } from '../http/context.js';
+import { enforceRateLimit } from '../http/rate-limit.js';
 import { tokenBody } from './token-response.js';
 
 function sendOAuthError(reply: FastifyReply, error: AuthError): FastifyReply {
@@ -17,6 +18,7 @@ function sendOAuthError(reply: FastifyReply, error: AuthError): FastifyReply {
 
 export function oauthTokenRoute(app: FastifyInstance, ctx: RouteContext): void {
   app.post<{ Body: Record<string, string> }>('/oauth/token', async function token(request, reply) {
+    await enforceRateLimit(ctx, request, 'refresh_ip', request.ip ?? '-', ctx.config.rateLimit.refreshPerIp);
     const contentType = request.headers['content-type'] ?? '';
     try {
       if (!contentType.toLowerCase().startsWith('application/x-www-form-urlencoded')) {

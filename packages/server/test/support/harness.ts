@@ -14,6 +14,8 @@ export interface Harness {
   readonly clock: ReturnType<typeof createManualClock>;
   readonly dir: string;
   readonly dbPath: string;
+  /** The server's own `inject`, without the CSRF header the harness adds (for CSRF tests). */
+  readonly rawInject: AuthServer['app']['inject'];
   close(): Promise<void>;
 }
 
@@ -47,15 +49,31 @@ export async function startHarness(config: AuthServerConfigInput = {}, options: 
       argon2: { memoryCostKiB: 8192, timeCost: 1, parallelism: 1 },
       masterKeyFile: join(dir, 'master.key'),
       databasePath: dbPath,
+      // Suites that send hundreds of requests from one IP would trip the defaults; the defence
+      // tests (defences-*.test.ts) turn them back on with explicit values.
+      rateLimit: { enabled: false },
+      lockout: { freeAttempts: 100, accountFreeAttempts: 10_000 },
       ...config,
     },
   });
+  // The harness plays a legitimate first-party client, which (like @tessera/client) sends the
+  // CSRF header on every request; CSRF tests use rawInject to leave it out.
+  const app = server.app as unknown as { inject: (opts: unknown) => unknown };
+  const rawInject = app.inject.bind(server.app) as AuthServer['app']['inject'];
+  app.inject = (opts: unknown) => {
+    if (opts === null || typeof opts !== 'object') return (rawInject as (o: unknown) => unknown)(opts);
+    const o = opts as { headers?: Record<string, unknown> };
+    const headers = { ...(o.headers ?? {}) };
+    if (!Object.keys(headers).some((k) => k.toLowerCase() === 'x-tessera-csrf')) headers['x-tessera-csrf'] = '1';
+    return (rawInject as (o: unknown) => unknown)({ ...o, headers });
+  };
   return {
     server,
     store,
     clock,
     dir,
     dbPath,
+    rawInject,
     async close() {
       await server.close();
       await store.close();
@@ -137,7 +155,17 @@ export function clearsRefreshCookie(setCookie: unknown): boolean {
  * Bad requests must leave it unchanged.
  */
 export function dbFingerprint(h: Harness): string {
-  const tables = ['users', 'sessions', 'refresh_tokens', 'revocations', 'jti_denylist', 'audit_events', 'signing_keys'];
+  // A refused request is supposed to leave an audit record of the refusal (csrf.rejected,
+  // rate_limit.hit) and nothing else: those rows are not counted as "written".
+  const tables = [
+    'users',
+    'sessions',
+    'refresh_tokens',
+    'revocations',
+    'jti_denylist',
+    "audit_events WHERE type NOT IN ('csrf.rejected', 'rate_limit.hit')",
+    'signing_keys',
+  ];
   return JSON.stringify(tables.map((t) => h.store.db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()));
 }
 

@@ -265,7 +265,12 @@ function checkOrigins(value: unknown): string[] {
     } catch {
       url = undefined;
     }
-    if (url === undefined || !['http:', 'https:'].includes(url.protocol) || url.origin !== origin) {
+    if (
+      url === undefined ||
+      !['http:', 'https:'].includes(url.protocol) ||
+      url.origin !== origin ||
+      url.hostname.includes('*')
+    ) {
       throw new TypeError(
         `config.allowedOrigins[${i}] (TESSERA_ALLOWED_ORIGINS) must be an exact origin such as https://app.example.com (no path, no wildcard)`,
       );

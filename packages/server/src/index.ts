@@ -12,7 +12,11 @@ export type {
 export { configEnvName, resolveConfig } from './config.js';
 export type * from './contracts.js';
 export { refreshCookieName } from './http/cookies.js';
+export type { CsrfLayer } from './http/csrf.js';
+export { findCsrfViolation } from './http/csrf.js';
 export { AdminService } from './services/admin.js';
+export type { ClientScope, CreatedClient } from './services/clients.js';
+export { CLIENT_SCOPES, ClientRegistry, hashClientSecret } from './services/clients.js';
 export type { AuditEventType } from './services/audit.js';
 export { AUDIT_EVENT_TYPES } from './services/audit.js';
 export type { ClientInfo, TokenGrant } from './services/auth-service.js';

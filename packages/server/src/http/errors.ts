@@ -104,7 +104,24 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
     else request.log.info({ code: authError.code, detail: authError.detail }, 'request rejected');
     return sendAuthError(reply, authError);
   }
+  if (isStoreUnavailable(error)) {
+    // The store is busy, locked or gone: a clean 503 the client may retry, never a 500.
+    request.log.error({ err: error }, 'store unavailable');
+    reply.header('retry-after', '1');
+    return reply.code(503).send(new AuthError('ERR_SERVICE_UNAVAILABLE').toJSON());
+  }
   request.log.error({ err: error }, 'unhandled error');
   const internal = new AuthError('ERR_INTERNAL');
   return reply.code(500).send(internal.toJSON());
+}
+
+const UNAVAILABLE_CODES = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQLITE_FULL', 'SQLITE_CANTOPEN']);
+
+/** Storage failures that are about availability, not about the request. */
+export function isStoreUnavailable(error: unknown): boolean {
+  if (error === null || typeof error !== 'object') return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && [...UNAVAILABLE_CODES].some((c) => code.startsWith(c))) return true;
+  const message = (error as { message?: unknown }).message;
+  return typeof message === 'string' && /store is closed|database connection is not open/.test(message);
 }

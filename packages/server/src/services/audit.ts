@@ -13,6 +13,7 @@ export const AUDIT_EVENT_TYPES = [
   'refresh.grace_replayed',
   'refresh.reuse_detected',
   'session.revoked',
+  'token.revoked',
   'user.cutoff_set',
   'user.disabled',
   'user.enabled',
@@ -20,6 +21,8 @@ export const AUDIT_EVENT_TYPES = [
   'key.created',
   'key.rotated',
   'key.retired',
+  'client.created',
+  'client.deleted',
   'csrf.rejected',
   'rate_limit.hit',
 ] as const;
@@ -38,15 +41,20 @@ export interface AuditLogger {
   error(obj: object, msg: string): void;
 }
 
+/** Sees every event as it is recorded (metrics). Must not throw. */
+export type AuditObserver = (type: AuditEventType, context: AuditContext) => void;
+
 export class AuditTrail {
   readonly #store: DurableStore;
   readonly #log: AuditLogger;
   readonly #clock: () => number;
+  readonly #observer: AuditObserver | undefined;
 
-  constructor(store: DurableStore, log: AuditLogger, clock: () => number) {
+  constructor(store: DurableStore, log: AuditLogger, clock: () => number, observer?: AuditObserver) {
     this.#store = store;
     this.#log = log;
     this.#clock = clock;
+    this.#observer = observer;
   }
 
   async record(type: AuditEventType, context: AuditContext = {}): Promise<void> {
@@ -60,6 +68,7 @@ export class AuditTrail {
       data: context.data ?? {},
     };
     this.#log.info({ audit: event }, type);
+    this.#observer?.(type, context);
     try {
       await this.#store.appendAudit(event);
     } catch (error) {

@@ -8,6 +8,7 @@ import type { AuthServerConfig } from '../config.js';
 import type { DurableStore, RotationResult, SessionRecord, UserRecord } from '../contracts.js';
 import type { AuditTrail } from './audit.js';
 import { createId } from './ids.js';
+import type { RefreshOutcome } from './metrics.js';
 import { checkPasswordPolicy, type PasswordHasher } from './passwords.js';
 import { createRefreshToken, hashRefreshToken, isRefreshTokenFormat } from './refresh-tokens.js';
 import type { RevocationService } from './revocation.js';
@@ -47,6 +48,22 @@ export function isValidEmail(email: string): boolean {
   return email.length <= 254 && EMAIL_FORMAT.test(email);
 }
 
+/** The refresh outcome an error stands for; anything but the four refresh errors is `invalid`. */
+function refreshFailureOutcome(error: AuthError): RefreshOutcome {
+  switch (error.code) {
+    case 'ERR_REFRESH_MISSING':
+      return 'missing';
+    case 'ERR_REFRESH_REUSED':
+      return 'reused';
+    case 'ERR_REFRESH_EXPIRED':
+      return 'expired';
+    case 'ERR_REFRESH_REVOKED':
+      return 'revoked';
+    default:
+      return 'invalid';
+  }
+}
+
 export class AuthService {
   constructor(
     readonly config: AuthServerConfig,
@@ -56,6 +73,8 @@ export class AuthService {
     readonly revocation: RevocationService,
     readonly audit: AuditTrail,
     readonly clock: () => number,
+    /** Sees the outcome of every refresh attempt, success or failure (metrics). */
+    readonly observeRefresh?: (outcome: RefreshOutcome) => void,
   ) {
     this.#signer = createAccessTokenSigner({
       issuer: config.issuer,
@@ -172,6 +191,21 @@ export class AuthService {
     client: ClientInfo,
     options: { requestedScope?: string } = {},
   ): Promise<TokenGrant> {
+    try {
+      const [outcome, grant] = await this.#refresh(presented, client, options);
+      this.observeRefresh?.(outcome);
+      return grant;
+    } catch (error) {
+      if (error instanceof AuthError) this.observeRefresh?.(refreshFailureOutcome(error));
+      throw error;
+    }
+  }
+
+  async #refresh(
+    presented: unknown,
+    client: ClientInfo,
+    options: { requestedScope?: string },
+  ): Promise<[RefreshOutcome, TokenGrant]> {
     if (presented === undefined || presented === null || presented === '') throw new AuthError('ERR_REFRESH_MISSING');
     if (!isRefreshTokenFormat(presented)) throw new AuthError('ERR_REFRESH_INVALID');
     const now = this.clock();
@@ -219,12 +253,12 @@ export class AuthService {
     switch (result.outcome) {
       case 'rotated':
         await this.audit.record('refresh.rotated', audit);
-        return grant;
+        return ['rotated', grant];
       case 'grace': {
         const replay = open(sealKey, result.graceResponse, presentedHash);
         if (replay === undefined) throw new AuthError('ERR_REFRESH_INVALID', { detail: 'grace replay unreadable' });
         await this.audit.record('refresh.grace_replayed', audit);
-        return JSON.parse(replay) as TokenGrant;
+        return ['grace', JSON.parse(replay) as TokenGrant];
       }
       case 'reused':
         if (result.revokedNow) await this.revocation.announceSessionRevoked(session.id, now);

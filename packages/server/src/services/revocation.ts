@@ -15,15 +15,23 @@ export class RevocationService {
   readonly #ephemeral: EphemeralStore;
   /** How long an event matters: the longest access token life plus tolerance, seconds. */
   readonly #relevanceSec: number;
+  readonly #observer: ((kind: RevocationKind) => void) | undefined;
 
-  constructor(durable: DurableStore, ephemeral: EphemeralStore, relevanceSec: number) {
+  constructor(
+    durable: DurableStore,
+    ephemeral: EphemeralStore,
+    relevanceSec: number,
+    observer?: (kind: RevocationKind) => void,
+  ) {
     this.#durable = durable;
     this.#ephemeral = ephemeral;
     this.#relevanceSec = relevanceSec;
+    this.#observer = observer;
   }
 
   async #log(kind: RevocationKind, value: string, now: number, expiresAt = now + this.#relevanceSec): Promise<void> {
     const event = await this.#durable.appendRevocation({ kind, value, at: now, expiresAt });
+    this.#observer?.(kind);
     await this.#ephemeral.publish(event);
   }
 

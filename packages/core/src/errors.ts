@@ -147,6 +147,11 @@ export const ERROR_TABLE = {
     oauthError: 'invalid_client',
     description: 'Client authentication failed',
   },
+  ERR_UNAUTHORIZED_CLIENT: {
+    status: 403,
+    oauthError: 'unauthorized_client',
+    description: 'The client is not authorized for this request',
+  },
   // --- accounts and login ---
   ERR_INVALID_CREDENTIALS: {
     status: 401,

@@ -37,6 +37,7 @@ const EXPECTED_CODES = [
   'ERR_TOKEN_TOO_OLD',
   'ERR_TYP_INVALID',
   'ERR_UNAUTHENTICATED',
+  'ERR_UNAUTHORIZED_CLIENT',
   'ERR_UNSUPPORTED_GRANT_TYPE',
   'ERR_UNSUPPORTED_MEDIA_TYPE',
   'ERR_VALIDATION',
@@ -60,8 +61,8 @@ const OAUTH_ERRORS = new Set([
 ]);
 
 describe('the error table', () => {
-  it('has exactly 37 codes, so adding or removing one requires updating this test', () => {
-    expect(ERROR_CODES).toHaveLength(37);
+  it('has exactly 38 codes, so adding or removing one requires updating this test', () => {
+    expect(ERROR_CODES).toHaveLength(38);
     expect([...ERROR_CODES].sort()).toEqual(EXPECTED_CODES);
   });
 

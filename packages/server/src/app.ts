@@ -16,10 +16,12 @@ import { handleError, sendAuthError } from './http/errors.js';
 import { healthRoutes } from './routes/health.js';
 import { jwksRoute } from './routes/jwks.js';
 import { loginRoute } from './routes/login.js';
-import { type MetricsListener, metricsRoute, startMetricsListener } from './routes/metrics.js';
 import { logoutRoute } from './routes/logout.js';
 import { logoutAllRoute } from './routes/logout-all.js';
 import { metadataRoute } from './routes/metadata.js';
+import { type MetricsListener, metricsRoute, startMetricsListener } from './routes/metrics.js';
+import { oauthIntrospectRoute } from './routes/oauth-introspect.js';
+import { oauthRevokeRoute } from './routes/oauth-revoke.js';
 import { oauthTokenRoute } from './routes/oauth-token.js';
 import { passwordRoute } from './routes/password.js';
 import { refreshRoute } from './routes/refresh.js';
@@ -238,6 +240,8 @@ export async function createAuthServer(options: CreateAuthServerOptions): Promis
     sessionsRoutes,
     passwordRoute,
     oauthTokenRoute,
+    oauthRevokeRoute,
+    oauthIntrospectRoute,
   ]) {
     route(app, context);
   }

@@ -54,6 +54,18 @@ export interface NewRefreshToken {
   readonly expiresAt: number;
 }
 
+/** One stored refresh token (by hash) with its session, for introspection. */
+export interface RefreshTokenRecord {
+  /** SHA-256 of the token, hex. */
+  readonly hash: string;
+  readonly session: SessionRecord;
+  readonly createdAt: number;
+  /** The token's own expiry; the session's idle and absolute expiries still apply. */
+  readonly expiresAt: number;
+  /** When it was rotated (used), or null while it is the family's current token. */
+  readonly rotatedAt: number | null;
+}
+
 export interface RotateInput {
   /** SHA-256 (hex) of the presented refresh token. */
   readonly presentedHash: string;
@@ -187,6 +199,8 @@ export interface DurableStore {
   findSession(id: string): Promise<SessionRecord | undefined>;
   /** The session a refresh token (by hash) belongs to, whatever the token's state. */
   findSessionByRefreshHash(hash: string): Promise<SessionRecord | undefined>;
+  /** A refresh token (by hash) with its state and session; read-only, whatever the state. */
+  findRefreshToken(hash: string): Promise<RefreshTokenRecord | undefined>;
   listSessions(userId: string, options: { includeEnded: boolean; now: number }): Promise<SessionRecord[]>;
   /** Returns false when the session did not exist or was already revoked. */
   revokeSession(id: string, reason: string, now: number): Promise<boolean>;

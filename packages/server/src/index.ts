@@ -15,12 +15,12 @@ export { refreshCookieName } from './http/cookies.js';
 export type { CsrfLayer } from './http/csrf.js';
 export { findCsrfViolation } from './http/csrf.js';
 export { AdminService } from './services/admin.js';
-export type { ClientScope, CreatedClient } from './services/clients.js';
-export { CLIENT_SCOPES, ClientRegistry, hashClientSecret } from './services/clients.js';
 export type { AuditEventType } from './services/audit.js';
 export { AUDIT_EVENT_TYPES } from './services/audit.js';
 export type { ClientInfo, TokenGrant } from './services/auth-service.js';
 export { AuthService, isValidEmail, normaliseEmail } from './services/auth-service.js';
+export type { ClientScope, CreatedClient } from './services/clients.js';
+export { CLIENT_SCOPES, ClientRegistry, hashClientSecret } from './services/clients.js';
 export { loadMasterKey, parseMasterKey } from './services/master-key.js';
 export { checkPasswordPolicy, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, PasswordHasher } from './services/passwords.js';
 export {

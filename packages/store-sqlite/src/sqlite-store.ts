@@ -18,6 +18,7 @@ import type {
   FailureCount,
   NewAuditEvent,
   NewRefreshToken,
+  RefreshTokenRecord,
   RevocationEvent,
   RotateInput,
   RotationResult,
@@ -133,8 +134,8 @@ function prepareStatements(db: Database.Database) {
     ),
     liveSessionIdsOfUser: prepare('SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NULL'),
     tokenWithSession: prepare(
-      `SELECT t.hash, t.expires_at AS token_expires_at, t.rotated_at, t.grace_response, t.used_ip,
-              t.used_user_agent, s.*
+      `SELECT t.hash, t.created_at AS token_created_at, t.expires_at AS token_expires_at, t.rotated_at,
+              t.grace_response, t.used_ip, t.used_user_agent, s.*
          FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.hash = ?`,
     ),
     markRotated: prepare(
@@ -287,6 +288,18 @@ export class SqliteStore implements DurableStore, EphemeralStore {
   async findSessionByRefreshHash(hash: string): Promise<SessionRecord | undefined> {
     const row = this.#stmt.sessionByToken.get(hash) as Row | undefined;
     return row === undefined ? undefined : toSession(row);
+  }
+
+  async findRefreshToken(hash: string): Promise<RefreshTokenRecord | undefined> {
+    const row = this.#stmt.tokenWithSession.get(hash) as Row | undefined;
+    if (row === undefined) return undefined;
+    return {
+      hash: row.hash as string,
+      session: toSession(row),
+      createdAt: row.token_created_at as number,
+      expiresAt: row.token_expires_at as number,
+      rotatedAt: (row.rotated_at as number | null) ?? null,
+    };
   }
 
   async listSessions(userId: string, options: { includeEnded: boolean; now: number }): Promise<SessionRecord[]> {

@@ -232,6 +232,43 @@ export function runDurableStoreConformance(name: string, factory: DurableStoreFa
       });
     });
 
+    describe('findRefreshToken', () => {
+      it('finds the first token as current with its times and session; an unknown hash finds nothing', async () => {
+        const { session, tokenHash } = await seedSession('s-1', {}, T0 + 20 * MINUTE);
+        expect(await store.findRefreshToken(tokenHash)).toEqual({
+          hash: tokenHash,
+          session,
+          createdAt: session.createdAt,
+          expiresAt: T0 + 20 * MINUTE,
+          rotatedAt: null,
+        });
+        expect(await store.findRefreshToken(sha256Hex('never issued'))).toBeUndefined();
+      });
+
+      it('after a rotation the old token reports rotatedAt and the successor is current, capped at the session end', async () => {
+        const { tokenHash } = await seedSession('s-1', { absoluteExpiresAt: T0 + HOUR });
+        const now = T0 + 60;
+        const input = rotateInput(tokenHash, now, { next: successor(now, 2 * HOUR) });
+        const rotated = expectOutcome(await store.rotateRefreshToken(input), 'rotated');
+        expect(await store.findRefreshToken(tokenHash)).toMatchObject({ rotatedAt: now, session: rotated.session });
+        expect(await store.findRefreshToken(input.next.hash)).toEqual({
+          hash: input.next.hash,
+          session: rotated.session,
+          createdAt: now,
+          expiresAt: T0 + HOUR,
+          rotatedAt: null,
+        });
+      });
+
+      it('still finds the token of a revoked session, with the revocation on the session', async () => {
+        const { tokenHash } = await seedSession('s-1');
+        await store.revokeSession('s-1', 'logout', T0 + 5);
+        const found = await store.findRefreshToken(tokenHash);
+        expect(found?.rotatedAt).toBeNull();
+        expect([found?.session.revokedAt, found?.session.revokedReason]).toEqual([T0 + 5, 'logout']);
+      });
+    });
+
     describe('rotateRefreshToken', () => {
       it('an unknown hash gives unknown', async () => {
         await seedSession('s-1');

@@ -6,6 +6,7 @@
 
 import type { Command } from '../context.js';
 import { auditCommand } from './audit.js';
+import { clientsAddCommand, clientsListCommand, clientsRemoveCommand } from './clients.js';
 import { decodeCommand } from './decode.js';
 import { helpCommand } from './help.js';
 import { keysGenerateCommand } from './keys-generate.js';
@@ -23,6 +24,9 @@ export const COMMANDS: readonly Command[] = Object.freeze([
   usersEnableCommand,
   sessionsListCommand,
   sessionsRevokeCommand,
+  clientsAddCommand,
+  clientsListCommand,
+  clientsRemoveCommand,
   keysListCommand,
   keysRotateCommand,
   auditCommand,

@@ -15,8 +15,8 @@ export const MAX_BODY_DEPTH = 8;
 // password) also accepted form bodies, which a cross-site page can send without a CORS
 // preflight (login CSRF), and /oauth/token answered malformed JSON with 400 instead of 415.)
 
-/** RFC 6749 endpoints: `application/x-www-form-urlencoded` only. */
-export const FORM_ROUTES: ReadonlySet<string> = new Set(['/oauth/token']);
+/** RFC 6749, RFC 7009 and RFC 7662 endpoints: `application/x-www-form-urlencoded` only. */
+export const FORM_ROUTES: ReadonlySet<string> = new Set(['/oauth/token', '/oauth/revoke', '/oauth/introspect']);
 /**
  * Endpoints that take no body (the refresh cookie or the bearer token is the whole request):
  * an absent or empty body, `{}` or an empty form is accepted; any member is a 400.

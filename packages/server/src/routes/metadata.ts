@@ -1,9 +1,10 @@
 /**
  * GET /.well-known/oauth-authorization-server (RFC 8414) and /.well-known/openid-configuration:
- * only what is really supported. Later issues add introspection, revocation and more grants.
+ * only what is really supported. Later issues add more grants.
  */
 
 import type { FastifyInstance } from 'fastify';
+import { CLIENT_AUTH_METHODS } from '../http/client-auth.js';
 import type { RouteContext } from '../http/context.js';
 
 export function metadataRoute(app: FastifyInstance, ctx: RouteContext): void {
@@ -15,6 +16,11 @@ export function metadataRoute(app: FastifyInstance, ctx: RouteContext): void {
     grant_types_supported: ['refresh_token'],
     response_types_supported: [],
     token_endpoint_auth_methods_supported: ['none'],
+    // RFC 7009 and RFC 7662, for registered confidential clients (`tessera clients add`).
+    revocation_endpoint: `${issuer}/oauth/revoke`,
+    revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+    introspection_endpoint: `${issuer}/oauth/introspect`,
+    introspection_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
     scopes_supported: ctx.config.defaultScope.split(' '),
     access_token_signing_alg_values_supported: [ctx.config.signingAlg],
     tessera_endpoints: {

@@ -5,14 +5,19 @@
  */
 
 import { AuthError } from '@tessera/core';
-import type { SessionRecord, UserRecord } from '../contracts.js';
+import type { ClientRecord, SessionRecord, UserRecord } from '../contracts.js';
 import type { RouteContext } from '../http/context.js';
 import { isValidEmail, normaliseEmail } from './auth-service.js';
+import { ClientRegistry, type CreatedClient } from './clients.js';
 import { createId } from './ids.js';
 import { checkPasswordPolicy } from './passwords.js';
 
 export class AdminService {
-  constructor(readonly ctx: RouteContext) {}
+  readonly clients: ClientRegistry;
+
+  constructor(readonly ctx: RouteContext) {
+    this.clients = new ClientRegistry(ctx.durable, ctx.clock);
+  }
 
   /** Finds a user by id (`usr_...`) or by email. */
   async findUser(idOrEmail: string): Promise<UserRecord | undefined> {
@@ -69,5 +74,31 @@ export class AdminService {
       });
     }
     return revoked;
+  }
+
+  /** Registers a confidential client; the secret in the result is shown once and never stored. */
+  async addClient(
+    name: string,
+    options: { id?: string; scopes?: string } = {},
+  ): Promise<{ status: 'created'; created: CreatedClient } | { status: 'exists' }> {
+    const result = await this.clients.create(name, options);
+    if (result.status === 'created') {
+      const { client } = result.created;
+      await this.ctx.audit.record('client.created', {
+        data: { client_id: client.id, name: client.name, scopes: client.scopes, by: 'operator' },
+      });
+    }
+    return result;
+  }
+
+  listClients(): Promise<ClientRecord[]> {
+    return this.clients.list();
+  }
+
+  /** Deletes a client: its secret stops working at once. False when there was no such client. */
+  async removeClient(id: string): Promise<boolean> {
+    const removed = await this.clients.remove(id);
+    if (removed) await this.ctx.audit.record('client.deleted', { data: { client_id: id, by: 'operator' } });
+    return removed;
   }
 }

@@ -55,11 +55,6 @@ export const ERROR_TABLE = {
     oauthError: 'invalid_token',
     description: 'The token signature is invalid',
   },
-  ERR_KEY_INVALID: {
-    status: 500,
-    oauthError: 'server_error',
-    description: 'A key is unusable for the requested operation',
-  },
   // --- claims ---
   ERR_TOKEN_EXPIRED: {
     status: 401,
@@ -111,11 +106,6 @@ export const ERROR_TABLE = {
     status: 404,
     oauthError: 'invalid_request',
     description: 'Not found',
-  },
-  ERR_METHOD_NOT_ALLOWED: {
-    status: 405,
-    oauthError: 'invalid_request',
-    description: 'Method not allowed',
   },
   ERR_UNSUPPORTED_GRANT_TYPE: {
     status: 400,

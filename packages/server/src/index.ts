@@ -14,6 +14,7 @@ export type * from './contracts.js';
 export { refreshCookieName } from './http/cookies.js';
 export type { CsrfLayer } from './http/csrf.js';
 export { findCsrfViolation } from './http/csrf.js';
+export { BEARER_REALM, bearerChallenge } from './http/errors.js';
 export { AdminService } from './services/admin.js';
 export type { AuditEventType } from './services/audit.js';
 export { AUDIT_EVENT_TYPES } from './services/audit.js';

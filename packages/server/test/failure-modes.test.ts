@@ -67,3 +67,18 @@ describe('failure modes', () => {
     expect(res.body).not.toMatch(/secret|\/srv|stack|at /);
   });
 });
+
+describe('bearer challenges (RFC 6750 section 3)', () => {
+  it('map each bearer failure code to its status and challenge, including ERR_INSUFFICIENT_SCOPE', async () => {
+    const { AuthError } = await import('@tessera/core');
+    const { bearerChallenge } = await import('@tessera/server');
+    const scope = new AuthError('ERR_INSUFFICIENT_SCOPE');
+    expect(scope.status).toBe(403);
+    expect(bearerChallenge(scope)).toBe(
+      'Bearer realm="tessera", error="insufficient_scope", error_description="The token lacks the required scope"',
+    );
+    expect(bearerChallenge(new AuthError('ERR_TOKEN_EXPIRED'))).toBe(
+      'Bearer realm="tessera", error="invalid_token", error_description="The token has expired"',
+    );
+  });
+});

@@ -26,6 +26,7 @@ import { oauthTokenRoute } from './routes/oauth-token.js';
 import { passwordRoute } from './routes/password.js';
 import { refreshRoute } from './routes/refresh.js';
 import { registerRoute } from './routes/register.js';
+import { revocationsRoute } from './routes/revocations.js';
 import { sessionsRoutes } from './routes/sessions.js';
 import { whoamiRoute } from './routes/whoami.js';
 import { AuditTrail } from './services/audit.js';
@@ -36,8 +37,9 @@ import { PasswordHasher } from './services/passwords.js';
 import { RevocationService } from './services/revocation.js';
 import { type KeyChange, SigningKeyManager } from './services/signing-keys.js';
 
-/** Verifier clock tolerance for the server's own bearer checks, seconds. */
-export const SERVER_CLOCK_TOLERANCE_SEC = 30;
+import { SERVER_CLOCK_TOLERANCE_SEC } from './tolerance.js';
+
+export { SERVER_CLOCK_TOLERANCE_SEC };
 
 export interface CreateAuthServerOptions {
   readonly config?: AuthServerConfigInput;
@@ -123,7 +125,8 @@ export async function createAuthServer(options: CreateAuthServerOptions): Promis
       ...(options.logStream === undefined ? {} : { stream: options.logStream }),
     },
     bodyLimit: config.bodyLimitBytes,
-    trustProxy: config.trustProxy,
+    // A hop count, never `true`: Fastify's `true` trusts every hop, including the client's own entry.
+    trustProxy: config.trustProxy === 0 ? false : (_address: string, hop: number) => hop < config.trustProxy,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
@@ -157,14 +160,24 @@ export async function createAuthServer(options: CreateAuthServerOptions): Promis
   });
   await options.durable.migrate();
   const audit = new AuditTrail(options.durable, app.log, clock, (type, event) => metrics.observeAudit(type, event));
-  await recordKeyChanges(audit, await keys.tick(clock()));
-
   const revocation = new RevocationService(
     options.durable,
     options.ephemeral,
     config.accessTokenTtlSec + SERVER_CLOCK_TOLERANCE_SEC,
     (kind) => metrics.observeRevocation(kind),
   );
+  /** The key schedule; a retired key is also announced on the revocation feed (`kid` event). */
+  async function tickKeys(now: number): Promise<void> {
+    const changes = await keys.tick(now);
+    await recordKeyChanges(audit, changes);
+    for (const change of changes) {
+      if (change.kind !== 'retired') continue;
+      // A guard may hold the key in a cached JWKS for up to one max-age after it left it.
+      const expiresAt = now + Math.max(revocation.relevanceSec, config.jwksMaxAgeSec);
+      await revocation.announceKeyRetired(change.kid, now, expiresAt);
+    }
+  }
+  await tickKeys(clock());
   const hasher = new PasswordHasher(config.argon2);
   await hasher.warmUp();
   const auth = new AuthService(config, options.durable, keys, hasher, revocation, audit, clock, (outcome) =>
@@ -246,6 +259,7 @@ export async function createAuthServer(options: CreateAuthServerOptions): Promis
     oauthTokenRoute,
     oauthRevokeRoute,
     oauthIntrospectRoute,
+    revocationsRoute,
   ]) {
     route(app, context);
   }
@@ -253,7 +267,7 @@ export async function createAuthServer(options: CreateAuthServerOptions): Promis
   let lastPurgeSec = 0;
   /** The key schedule every tick; expired rows purged at most hourly. */
   async function runMaintenance(now: number): Promise<void> {
-    await recordKeyChanges(audit, await keys.tick(now));
+    await tickKeys(now);
     if (now - lastPurgeSec >= PURGE_INTERVAL_SEC) {
       lastPurgeSec = now;
       const purged = await options.durable.purgeExpired(now);

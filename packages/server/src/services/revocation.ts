@@ -9,6 +9,7 @@
 
 import { type AccessTokenClaims, AuthError } from '@tessera/core';
 import type { DurableStore, EphemeralStore, RevocationKind } from '../contracts.js';
+import { SERVER_CLOCK_TOLERANCE_SEC } from '../tolerance.js';
 
 export class RevocationService {
   readonly #durable: DurableStore;
@@ -29,6 +30,11 @@ export class RevocationService {
     this.#observer = observer;
   }
 
+  /** How long an event matters, seconds: what `GET /auth/revocations` reports as `relevance_sec`. */
+  get relevanceSec(): number {
+    return this.#relevanceSec;
+  }
+
   async #log(kind: RevocationKind, value: string, now: number, expiresAt = now + this.#relevanceSec): Promise<void> {
     const event = await this.#durable.appendRevocation({ kind, value, at: now, expiresAt });
     this.#observer?.(kind);
@@ -36,9 +42,11 @@ export class RevocationService {
   }
 
   async denyAccessToken(claims: Pick<AccessTokenClaims, 'jti' | 'exp'>, now: number): Promise<void> {
-    if (claims.exp <= now) return;
-    await this.#ephemeral.denyJti(claims.jti, claims.exp);
-    await this.#log('jti', claims.jti, now, claims.exp);
+    // Verifiers accept a token until exp + tolerance, so the denial must outlive exp by as much.
+    const until = claims.exp + SERVER_CLOCK_TOLERANCE_SEC;
+    if (until <= now) return;
+    await this.#ephemeral.denyJti(claims.jti, until);
+    await this.#log('jti', claims.jti, now, until);
   }
 
   async revokeSession(sessionId: string, reason: string, now: number): Promise<boolean> {
@@ -56,6 +64,15 @@ export class RevocationService {
     const ids = await this.#durable.revokeUserSessions(userId, reason, now, exceptId);
     for (const id of ids) await this.#log('sid', id, now);
     return ids;
+  }
+
+  /**
+   * Publishes a retired signing key (`kid` event) so guards stop accepting tokens signed with it
+   * even while their cached JWKS still lists it. `expiresAt` defaults to now + relevance; the
+   * caller passes a later one when caches may hold the key longer (the JWKS max-age).
+   */
+  async announceKeyRetired(kid: string, now: number, expiresAt = now + this.#relevanceSec): Promise<void> {
+    await this.#log('kid', kid, now, expiresAt);
   }
 
   async setUserCutoff(userId: string, now: number): Promise<void> {

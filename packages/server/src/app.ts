@@ -37,9 +37,8 @@ import { PasswordHasher } from './services/passwords.js';
 import { RevocationService } from './services/revocation.js';
 import { type KeyChange, SigningKeyManager } from './services/signing-keys.js';
 
-import { SERVER_CLOCK_TOLERANCE_SEC } from './tolerance.js';
-
-export { SERVER_CLOCK_TOLERANCE_SEC };
+/** Verifier clock tolerance for the server's own bearer checks, seconds. */
+export const SERVER_CLOCK_TOLERANCE_SEC = 30;
 
 export interface CreateAuthServerOptions {
   readonly config?: AuthServerConfigInput;
@@ -125,8 +124,7 @@ export async function createAuthServer(options: CreateAuthServerOptions): Promis
       ...(options.logStream === undefined ? {} : { stream: options.logStream }),
     },
     bodyLimit: config.bodyLimitBytes,
-    // A hop count, never `true`: Fastify's `true` trusts every hop, including the client's own entry.
-    trustProxy: config.trustProxy === 0 ? false : (_address: string, hop: number) => hop < config.trustProxy,
+    trustProxy: config.trustProxy,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
     return503OnClosing: true,
     forceCloseConnections: 'idle',

@@ -6,7 +6,7 @@
 
 import fastifyCookie from '@fastify/cookie';
 import { AuthError, createAccessTokenVerifier } from '@tessera/core';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { type AuthServerConfig, type AuthServerConfigInput, resolveConfig } from './config.js';
 import type { DurableStore, EphemeralStore } from './contracts.js';
 import { registerBodyParsers } from './http/body-parsers.js';
@@ -37,8 +37,9 @@ import { PasswordHasher } from './services/passwords.js';
 import { RevocationService } from './services/revocation.js';
 import { type KeyChange, SigningKeyManager } from './services/signing-keys.js';
 
-/** Verifier clock tolerance for the server's own bearer checks, seconds. */
-export const SERVER_CLOCK_TOLERANCE_SEC = 30;
+import { SERVER_CLOCK_TOLERANCE_SEC } from './tolerance.js';
+
+export { SERVER_CLOCK_TOLERANCE_SEC };
 
 export interface CreateAuthServerOptions {
   readonly config?: AuthServerConfigInput;
@@ -77,6 +78,40 @@ export interface AuthServer {
 const NO_STORE_PREFIXES = ['/auth/', '/oauth/'];
 /** How often expired sessions, tokens, grace replays and denylist entries are purged, seconds. */
 const PURGE_INTERVAL_SEC = 3600;
+
+/**
+ * Headers every response carries. Token responses must not be cached (RFC 6749 5.1), and nothing
+ * under /auth or /oauth should be: matched on the route pattern, because the router decodes the
+ * path (`/%61uth/login` reaches the login route while `request.url` does not start with
+ * `/auth/`); before routing, on the raw path decoded the same way.
+ */
+function setSecurityHeaders(request: FastifyRequest, reply: FastifyReply, https: boolean): void {
+  let path = request.routeOptions?.url;
+  if (path === undefined) {
+    try {
+      path = decodeURIComponent(request.url.split('?')[0] ?? '');
+    } catch {
+      path = request.url;
+    }
+  }
+  if (NO_STORE_PREFIXES.some((p) => (path as string).toLowerCase().startsWith(p))) {
+    reply.header('cache-control', 'no-store');
+    reply.header('pragma', 'no-cache');
+  }
+  reply.header('x-content-type-options', 'nosniff');
+  reply.header('referrer-policy', 'no-referrer');
+  // The API serves JSON only: nothing may be framed, scripted or embedded from its responses.
+  if (!reply.hasHeader('content-security-policy')) {
+    reply.header(
+      'content-security-policy',
+      "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    );
+  }
+  reply.header('x-frame-options', 'DENY');
+  reply.header('cross-origin-opener-policy', 'same-origin');
+  reply.header('cross-origin-resource-policy', 'same-site');
+  if (https) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
+}
 
 async function recordKeyChanges(audit: AuditTrail, changes: readonly KeyChange[]): Promise<void> {
   for (const change of changes) {
@@ -124,7 +159,8 @@ export async function createAuthServer(options: CreateAuthServerOptions): Promis
       ...(options.logStream === undefined ? {} : { stream: options.logStream }),
     },
     bodyLimit: config.bodyLimitBytes,
-    trustProxy: config.trustProxy,
+    // A hop count, never `true`: Fastify's `true` trusts every hop, including the client's own entry.
+    trustProxy: config.trustProxy === 0 ? false : (_address: string, hop: number) => hop < config.trustProxy,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
@@ -132,6 +168,9 @@ export async function createAuthServer(options: CreateAuthServerOptions): Promis
     // bypassed the error handler and answered with Fastify's own body (`FST_ERR_BAD_URL`, the
     // URL echoed back) instead of the documented `{error, error_description, code}`.
     frameworkErrors: function frameworkErrors(error, request, reply) {
+      // Errors raised before routing (bad URL encoding, oversized parameters) skip the hooks:
+      // set the headers every response must carry here too.
+      setSecurityHeaders(request, reply, config.issuer.startsWith('https://'));
       handleError(error, request, reply);
     },
   });
@@ -212,28 +251,7 @@ export async function createAuthServer(options: CreateAuthServerOptions): Promis
   const HTTPS_ISSUER = config.issuer.startsWith('https://');
   registerCors(app, context);
   app.addHook('onSend', async function securityHeaders(request, reply) {
-    // RFC 6749 5.1: token responses must not be cached; nothing under /auth or /oauth should be.
-    // Fix: match the route pattern, not the raw URL. The router decodes the path, so
-    // `/%61uth/login` reached the login route while `request.url` did not start with `/auth/`,
-    // and the token response went out without `no-store`.
-    const path = request.routeOptions.url ?? request.url;
-    if (NO_STORE_PREFIXES.some((p) => path.startsWith(p))) {
-      reply.header('cache-control', 'no-store');
-      reply.header('pragma', 'no-cache');
-    }
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
-    // The API serves JSON only: nothing may be framed, scripted or embedded from its responses.
-    if (!reply.hasHeader('content-security-policy')) {
-      reply.header(
-        'content-security-policy',
-        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
-      );
-    }
-    reply.header('x-frame-options', 'DENY');
-    reply.header('cross-origin-opener-policy', 'same-origin');
-    reply.header('cross-origin-resource-policy', 'same-site');
-    if (HTTPS_ISSUER) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
+    setSecurityHeaders(request, reply, HTTPS_ISSUER);
   });
 
   app.addHook('onResponse', async function observeLatency(request, reply) {

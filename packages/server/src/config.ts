@@ -105,8 +105,13 @@ export interface AuthServerConfig {
   readonly databasePath: string;
   /** Where the development master key is kept when TESSERA_MASTER_KEY is unset. Default `.tessera/master.key`. */
   readonly masterKeyFile: string;
-  /** Trust `X-Forwarded-*` from a proxy in front. Default false. */
-  readonly trustProxy: boolean;
+  /**
+   * Proxies in front of the server whose `X-Forwarded-For` entries are trusted, counted from
+   * the server: the client IP is the address that many hops back. Default 0 (none: the socket
+   * address). `true` means 1 (one reverse proxy). Never trust every hop: the left-most entry is
+   * written by the client, so "trust all" would let it pick its own IP and escape rate limits.
+   */
+  readonly trustProxy: number;
   /** Maximum request body, bytes. Default 16,384; 1,024 to 1,048,576. */
   readonly bodyLimitBytes: number;
   /** pino log level. Default `info`. */
@@ -133,7 +138,11 @@ export interface AuthServerConfig {
   readonly environment: 'production' | 'development' | 'test';
 }
 
-export type AuthServerConfigInput = Partial<Omit<AuthServerConfig, 'argon2' | 'cookie' | 'rateLimit' | 'lockout'>> & {
+export type AuthServerConfigInput = Partial<
+  Omit<AuthServerConfig, 'argon2' | 'cookie' | 'rateLimit' | 'lockout' | 'trustProxy'>
+> & {
+  /** Hops, or `true` for one proxy. */
+  readonly trustProxy?: number | boolean;
   readonly argon2?: Partial<Argon2Config>;
   readonly cookie?: Partial<CookieConfig>;
   readonly rateLimit?: Partial<Omit<RateLimitConfig, 'enabled'>> & { readonly enabled?: boolean };
@@ -160,7 +169,7 @@ function defaults(environment: AuthServerConfig['environment']): AuthServerConfi
     registrationOpen: environment !== 'production',
     databasePath: '.tessera/tessera.sqlite',
     masterKeyFile: '.tessera/master.key',
-    trustProxy: false,
+    trustProxy: 0,
     bodyLimitBytes: 16_384,
     logLevel: environment === 'test' ? 'silent' : 'info',
     argon2: { memoryCostKiB: 19_456, timeCost: 2, parallelism: 1 },
@@ -249,6 +258,12 @@ function str(value: unknown, field: string, pattern?: RegExp, what?: string): st
     throw new TypeError(`config.${field} (${envName(field)}) must be ${what ?? 'a non-empty string'}`);
   }
   return value;
+}
+
+function proxyHops(value: unknown): number {
+  const hops =
+    value === true ? 1 : value === false ? 0 : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  return int(hops, 'trustProxy', 0, 10, 'proxy hops (true = 1)');
 }
 
 function rule(value: Partial<RateLimitRule>, field: string): RateLimitRule {
@@ -359,7 +374,7 @@ export function resolveConfig(
     registrationOpen: bool(merged.registrationOpen, 'registrationOpen'),
     databasePath: str(merged.databasePath, 'databasePath'),
     masterKeyFile: str(merged.masterKeyFile, 'masterKeyFile'),
-    trustProxy: bool(merged.trustProxy, 'trustProxy'),
+    trustProxy: proxyHops(merged.trustProxy),
     bodyLimitBytes: int(merged.bodyLimitBytes, 'bodyLimitBytes', 1024, 1_048_576, 'bytes'),
     logLevel: merged.logLevel,
     argon2: {

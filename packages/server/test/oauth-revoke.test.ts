@@ -79,7 +79,7 @@ describe('POST /oauth/revoke', () => {
     const { jti, exp, sid } = claimsOf(login.accessToken);
     expect(await h.store.isJtiDenied(jti, h.clock())).toBe(true);
     expect(h.store.db.prepare('SELECT expires_at FROM jti_denylist WHERE jti = ?').get(jti)).toEqual({
-      expires_at: exp,
+      expires_at: exp + 30, // the verifier's clock tolerance
     });
     expect((await h.store.listRevocations(0, 100, h.clock())).map((e) => [e.kind, e.value])).toEqual([['jti', jti]]);
     expect((await h.store.findSession(sid))?.revokedAt).toBeNull();
@@ -123,7 +123,8 @@ describe('POST /oauth/revoke', () => {
     for (const token of tokens) expectRevoked200(await revoke(h, client, { token }));
     expect(fullFingerprint(h)).toBe(before);
 
-    h.clock.advance(601);
+    // Past exp plus the verifier's 30 s tolerance the token is dead anyway: nothing to write.
+    h.clock.advance(631);
     const afterClock = fullFingerprint(h);
     expectRevoked200(await revoke(h, client, { token: login.accessToken }));
     expect(fullFingerprint(h)).toBe(afterClock);

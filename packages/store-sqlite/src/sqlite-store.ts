@@ -387,10 +387,12 @@ export class SqliteStore implements DurableStore, EphemeralStore {
     const session = toSession(row);
     const now = input.now;
     if (session.revokedAt !== null) return { outcome: 'revoked', session };
-    if (now >= session.absoluteExpiresAt || now >= session.idleExpiresAt || now >= (row.token_expires_at as number)) {
-      return { outcome: 'expired', session };
-    }
+    if (now >= session.absoluteExpiresAt || now >= session.idleExpiresAt) return { outcome: 'expired', session };
     const rotatedAt = row.rotated_at as number | null;
+    // A rotated token is checked for reuse before its own expiry: the family may well be alive
+    // (each rotation extends it) long after an early token expired, and replaying such a token
+    // is exactly what theft looks like.
+    if (rotatedAt === null && now >= (row.token_expires_at as number)) return { outcome: 'expired', session };
     if (rotatedAt !== null) {
       const graceResponse = row.grace_response as string | null;
       if (input.graceSec > 0 && now - rotatedAt <= input.graceSec && graceResponse !== null) {

@@ -17,6 +17,7 @@ import { sendCookieGrant } from './token-response.js';
 
 export function loginRoute(app: FastifyInstance, ctx: RouteContext): void {
   const throttle = new LoginThrottle(ctx.ephemeral, ctx.config.lockout);
+  const serial = createKeyedSerializer();
   app.post<{ Body: { email: string; password: string } }>(
     '/auth/login',
     { schema: { body: credentialsBody }, onRequest: fetchMetadataGuard(ctx) },
@@ -24,21 +25,50 @@ export function loginRoute(app: FastifyInstance, ctx: RouteContext): void {
       const client = clientInfo(request);
       const email = normaliseEmail(request.body.email);
       await enforceRateLimit(ctx, request, 'login_ip', client.ip ?? '-', ctx.config.rateLimit.loginPerIp);
-      await enforceRateLimit(ctx, request, 'login_account', email, ctx.config.rateLimit.loginPerAccount);
-      const now = ctx.clock();
-      const { waitSec } = await throttle.check(email, client.ip, now);
-      if (waitSec > 0) {
-        await ctx.audit.record('rate_limit.hit', { ...client, data: { limit: 'login_delay' } });
-        throw new RateLimitError(waitSec, 'progressive login delay');
-      }
-      try {
-        const grant = await ctx.auth.login(request.body.email, request.body.password, client);
-        await throttle.recordSuccess(email, client.ip);
-        return sendCookieGrant(reply, ctx.config, grant, ctx.clock());
-      } catch (error) {
-        if (isAuthError(error, 'ERR_INVALID_CREDENTIALS')) await throttle.recordFailure(email, client.ip, now);
-        throw error;
-      }
+      // Attempts for one address run one at a time, so a burst of concurrent guesses cannot all
+      // pass the delay check before any of them records its failure.
+      return serial(email, async () => {
+        const now = ctx.clock();
+        const verdict = await throttle.check(email, client.ip, now);
+        // Only an IP that has already failed for this address spends the account-wide budget, so
+        // guesses from elsewhere can never exhaust it for the owner's own IP.
+        if (verdict.pairFailures > 0) {
+          await enforceRateLimit(ctx, request, 'login_account', email, ctx.config.rateLimit.loginPerAccount);
+        }
+        if (verdict.waitSec > 0) {
+          await ctx.audit.record('rate_limit.hit', { ...client, data: { limit: 'login_delay' } });
+          throw new RateLimitError(verdict.waitSec, 'progressive login delay');
+        }
+        // The attempt counts as a failure until it succeeds: other instances see it at once.
+        await throttle.recordFailure(email, client.ip, now);
+        try {
+          const grant = await ctx.auth.login(request.body.email, request.body.password, client);
+          await throttle.recordSuccess(email, client.ip);
+          return sendCookieGrant(reply, ctx.config, grant, ctx.clock());
+        } catch (error) {
+          // A correct password for a disabled account is not a guess.
+          if (isAuthError(error, 'ERR_ACCOUNT_DISABLED')) await throttle.recordSuccess(email, client.ip);
+          throw error;
+        }
+      });
     },
   );
+}
+
+/** Runs tasks with the same key one after another (in this process); different keys run freely. */
+function createKeyedSerializer(): <T>(key: string, task: () => Promise<T>) => Promise<T> {
+  const tails = new Map<string, Promise<unknown>>();
+  return <T>(key: string, task: () => Promise<T>): Promise<T> => {
+    const previous = tails.get(key) ?? Promise.resolve();
+    const run = previous.then(task, task);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    tails.set(key, tail);
+    void tail.then(() => {
+      if (tails.get(key) === tail) tails.delete(key);
+    });
+    return run;
+  };
 }

@@ -23,6 +23,7 @@ import type { RouteContext } from '../http/context.js';
 import type { ClientInfo } from '../services/auth-service.js';
 import { ClientRegistry } from '../services/clients.js';
 import { hashRefreshToken, isRefreshTokenFormat } from '../services/refresh-tokens.js';
+import { SERVER_CLOCK_TOLERANCE_SEC } from '../tolerance.js';
 import { requireTokenParam, searchOrder } from './token-hint.js';
 
 /** Why a session ended when a client revoked its refresh token. */
@@ -75,7 +76,7 @@ async function revokeAccessToken(
     if (error instanceof AuthError) return true;
     throw error;
   }
-  if (claims.exp <= now) return true;
+  if (claims.exp + SERVER_CLOCK_TOLERANCE_SEC <= now) return true;
   await ctx.revocation.denyAccessToken(claims, now);
   await ctx.audit.record('token.revoked', {
     userId: claims.sub,

@@ -131,6 +131,14 @@ export class AuthService {
       throw new AuthError('ERR_ACCOUNT_DISABLED');
     }
     const grant = await this.startSession(user, client);
+    // The password may have changed (or the account been disabled) while argon2 ran: a session
+    // authenticated by the old password must not survive that. Anything that changes after this
+    // read revokes the new session itself, since it already exists.
+    const current = await this.store.findUserById(user.id);
+    if (current === undefined || current.passwordHash !== user.passwordHash || current.status !== 'active') {
+      await this.revocation.revokeSession(grant.sessionId, 'credentials_changed', this.clock());
+      throw new AuthError('ERR_INVALID_CREDENTIALS');
+    }
     await this.audit.record('login.succeeded', { userId: user.id, sessionId: grant.sessionId, ...client });
     return grant;
   }
@@ -167,13 +175,16 @@ export class AuthService {
   }
 
   /** Signs on the threadpool: the event loop keeps serving while another core signs. */
-  #signAccess(session: SessionRecord): Promise<{ token: string; claims: AccessTokenClaims }> {
+  #signAccess(
+    session: SessionRecord,
+    scope: string = session.scope,
+  ): Promise<{ token: string; claims: AccessTokenClaims }> {
     return this.#signer.signAsync(
       {
         sub: session.userId,
         sid: session.id,
         client_id: session.clientId,
-        scope: session.scope,
+        scope,
         auth_time: session.authTime,
       },
       this.keys.current,
@@ -230,11 +241,14 @@ export class AuthService {
     }
 
     const nextToken = createRefreshToken();
-    const access = await this.#signAccess(session);
+    // RFC 6749 section 6: a narrower requested scope narrows this access token (the session,
+    // and so later refreshes, keep the original grant).
+    const scope = options.requestedScope ?? session.scope;
+    const access = await this.#signAccess(session, scope);
     const grant: TokenGrant = {
       accessToken: access.token,
       expiresIn: this.config.accessTokenTtlSec,
-      scope: session.scope,
+      scope,
       refreshToken: nextToken,
       sessionExpiresAt: session.absoluteExpiresAt,
       sessionId: session.id,
@@ -324,6 +338,12 @@ export class AuthService {
   ): Promise<void> {
     const user = await this.store.findUserById(userId);
     if (user === undefined || !(await this.hasher.verify(user.passwordHash, current))) {
+      await this.audit.record('login.failed', {
+        userId,
+        sessionId: currentSessionId ?? null,
+        ...client,
+        data: { reason: 'wrong_current_password' },
+      });
       throw new AuthError('ERR_INVALID_CREDENTIALS');
     }
     checkPasswordPolicy(next, user.email);

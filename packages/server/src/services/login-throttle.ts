@@ -2,8 +2,8 @@
  * Progressive login delays (see LockoutConfig). Keyed by the normalised email whether or not an
  * account exists, so a delay reveals nothing about which addresses are registered. Two counters:
  * per (account, IP), doubling up to `maxDelaySec`; per account over all IPs, doubling up to the
- * short `accountMaxDelaySec`, so a distributed attacker slows a victim down by seconds but can
- * never lock them out. A successful login clears both.
+ * short `accountMaxDelaySec`, applied only to IPs that have failed for that account themselves,
+ * so an attacker can never lock a victim out. A successful login clears both.
  */
 
 import type { LockoutConfig } from '../config.js';
@@ -12,6 +12,8 @@ import type { EphemeralStore, FailureCount } from '../contracts.js';
 export interface ThrottleVerdict {
   /** Seconds to wait before another attempt is allowed; 0 when allowed now. */
   readonly waitSec: number;
+  /** Failures of this (account, IP) pair; account-wide limits apply only when it is above 0. */
+  readonly pairFailures: number;
 }
 
 function delayFor(failures: FailureCount, free: number, baseSec: number, maxSec: number, now: number): number {
@@ -38,11 +40,13 @@ export class LoginThrottle {
       this.store.getFailures(pairKey, now, c.windowSec),
       this.store.getFailures(accountKey, now, c.windowSec),
     ]);
+    // The account-wide delay only applies to an IP that has failed for this account itself: an
+    // attacker's guesses from elsewhere must never stand between the victim and her password.
+    const accountWait =
+      pair.count > 0 ? delayFor(account, c.accountFreeAttempts, c.baseDelaySec, c.accountMaxDelaySec, now) : 0;
     return {
-      waitSec: Math.max(
-        delayFor(pair, c.freeAttempts, c.baseDelaySec, c.maxDelaySec, now),
-        delayFor(account, c.accountFreeAttempts, c.baseDelaySec, c.accountMaxDelaySec, now),
-      ),
+      waitSec: Math.max(delayFor(pair, c.freeAttempts, c.baseDelaySec, c.maxDelaySec, now), accountWait),
+      pairFailures: pair.count,
     };
   }
 

@@ -9,6 +9,7 @@
 
 import { type AccessTokenClaims, AuthError } from '@tessera/core';
 import type { DurableStore, EphemeralStore, RevocationKind } from '../contracts.js';
+import { SERVER_CLOCK_TOLERANCE_SEC } from '../tolerance.js';
 
 export class RevocationService {
   readonly #durable: DurableStore;
@@ -41,9 +42,11 @@ export class RevocationService {
   }
 
   async denyAccessToken(claims: Pick<AccessTokenClaims, 'jti' | 'exp'>, now: number): Promise<void> {
-    if (claims.exp <= now) return;
-    await this.#ephemeral.denyJti(claims.jti, claims.exp);
-    await this.#log('jti', claims.jti, now, claims.exp);
+    // Verifiers accept a token until exp + tolerance, so the denial must outlive exp by as much.
+    const until = claims.exp + SERVER_CLOCK_TOLERANCE_SEC;
+    if (until <= now) return;
+    await this.#ephemeral.denyJti(claims.jti, until);
+    await this.#log('jti', claims.jti, now, until);
   }
 
   async revokeSession(sessionId: string, reason: string, now: number): Promise<boolean> {

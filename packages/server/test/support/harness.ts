@@ -156,14 +156,16 @@ export function clearsRefreshCookie(setCookie: unknown): boolean {
  */
 export function dbFingerprint(h: Harness): string {
   // A refused request is supposed to leave an audit record of the refusal (csrf.rejected,
-  // rate_limit.hit) and nothing else: those rows are not counted as "written".
+  // rate_limit.hit, login.failed) and nothing else: those rows are not counted as "written".
   const tables = [
     'users',
     'sessions',
     'refresh_tokens',
     'revocations',
     'jti_denylist',
-    "audit_events WHERE type NOT IN ('csrf.rejected', 'rate_limit.hit')",
+    "audit_events WHERE type NOT IN ('csrf.rejected', 'rate_limit.hit', 'login.failed')",
+    // Failure counters are how refused attempts are remembered (progressive delays).
+    'failure_counters WHERE 0',
     'signing_keys',
   ];
   return JSON.stringify(tables.map((t) => h.store.db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()));

@@ -255,7 +255,10 @@ class RevocationStream {
       // A stream's connection is never reused: end the socket too, so a server that is closing
       // does not wait for it to go idle.
       const socket = this.#res.socket;
-      this.#res.end(() => socket?.end());
+      this.#res.end();
+      socket?.end();
+      // A peer that never acknowledges must not hold the socket (and a closing server) either.
+      setTimeout(() => socket?.destroy(), 1000).unref();
     }
     this.#onEnd(this);
   }

@@ -250,6 +250,16 @@ function checkClaims(payload: Record<string, unknown>, opts: CompiledOptions, no
   return payload as unknown as AccessTokenClaims;
 }
 
+type Prepared =
+  | { readonly now: number; readonly hit: AccessTokenClaims }
+  | {
+      readonly now: number;
+      readonly hit: undefined;
+      readonly parts: ReturnType<typeof splitToken>;
+      readonly header: JwtHeader;
+      readonly payload: Record<string, unknown>;
+    };
+
 export interface AccessTokenVerifier {
   /** Verifies synchronously on the calling thread. Throws `AuthError`. */
   verify(token: unknown): AccessTokenClaims;
@@ -302,26 +312,38 @@ export function createAccessTokenVerifier(keys: AsyncKeyResolver, options: Verif
     return claims;
   }
 
-  function verify(token: unknown): AccessTokenClaims {
+  /** The cache lookup, then the strict parse: everything before key resolution and crypto. */
+  function prepare(token: unknown): Prepared {
     const now = opts.clock();
     if (cache !== undefined && typeof token === 'string') {
       const hit = cache.get(token, now);
-      if (hit !== undefined) return hit;
+      if (hit !== undefined) return { now, hit };
     }
     const parts = splitToken(token, opts.limits);
     const header = headerOf(parts.headerSegment);
-    const payload = decodeSegmentJson(parts.payloadSegment, 'payload', opts.limits);
-    const resolved = typeof keys === 'function' ? keys(header) : lookupKey(keys, header);
+    return {
+      now,
+      hit: undefined,
+      parts,
+      header,
+      payload: decodeSegmentJson(parts.payloadSegment, 'payload', opts.limits),
+    };
+  }
+
+  function verify(token: unknown): AccessTokenClaims {
+    const p = prepare(token);
+    if (p.hit !== undefined) return p.hit;
+    const resolved = typeof keys === 'function' ? keys(p.header) : lookupKey(keys, p.header);
     if (resolved instanceof Promise) throw new TypeError('an async key resolver needs verifyAsync');
-    const key = checkKeyForHeader(resolved, header, opts);
+    const key = checkKeyForHeader(resolved, p.header, opts);
     let ok: boolean;
     try {
-      ok = checkTokenSignature(key, parts.signingInput, parts.signature);
+      ok = checkTokenSignature(key, p.parts.signingInput, p.parts.signature);
     } catch (cause) {
       throw new AuthError('ERR_SIGNATURE_INVALID', { cause });
     }
     if (!ok) throw new AuthError('ERR_SIGNATURE_INVALID');
-    return finish(token as string, payload, now);
+    return finish(token as string, p.payload, p.now);
   }
 
   /**
@@ -334,15 +356,10 @@ export function createAccessTokenVerifier(keys: AsyncKeyResolver, options: Verif
   function verifyAsync(token: unknown): Promise<AccessTokenClaims> {
     if (typeof keys === 'function') return verifyAsyncWithResolver(token, keys);
     try {
-      const now = opts.clock();
-      if (cache !== undefined && typeof token === 'string') {
-        const hit = cache.get(token, now);
-        if (hit !== undefined) return Promise.resolve(hit);
-      }
-      const parts = splitToken(token, opts.limits);
-      const header = headerOf(parts.headerSegment);
-      const payload = decodeSegmentJson(parts.payloadSegment, 'payload', opts.limits);
-      const key = checkKeyForHeader(lookupKey(keys, header), header, opts);
+      const p = prepare(token);
+      if (p.hit !== undefined) return Promise.resolve(p.hit);
+      const { parts, payload } = p;
+      const key = checkKeyForHeader(lookupKey(keys, p.header), p.header, opts);
       return new Promise((resolve, reject) => {
         checkTokenSignatureCallback(key, parts.signingInput, parts.signature, (cause, ok) => {
           if (cause !== undefined) reject(new AuthError('ERR_SIGNATURE_INVALID', { cause }));
@@ -367,15 +384,10 @@ export function createAccessTokenVerifier(keys: AsyncKeyResolver, options: Verif
     token: unknown,
     resolver: Exclude<AsyncKeyResolver, KeySet | TesseraKey>,
   ): Promise<AccessTokenClaims> {
-    const now = opts.clock();
-    if (cache !== undefined && typeof token === 'string') {
-      const hit = cache.get(token, now);
-      if (hit !== undefined) return hit;
-    }
-    const parts = splitToken(token, opts.limits);
-    const header = headerOf(parts.headerSegment);
-    const payload = decodeSegmentJson(parts.payloadSegment, 'payload', opts.limits);
-    const key = checkKeyForHeader(await resolver(header), header, opts);
+    const p = prepare(token);
+    if (p.hit !== undefined) return p.hit;
+    const { parts, payload } = p;
+    const key = checkKeyForHeader(await resolver(p.header), p.header, opts);
     let ok: boolean;
     try {
       ok = await checkTokenSignatureAsync(key, parts.signingInput, parts.signature);

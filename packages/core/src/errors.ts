@@ -200,6 +200,11 @@ export const ERROR_TABLE = {
     oauthError: 'invalid_token',
     description: 'The token has been revoked',
   },
+  ERR_REVOCATION_STALE: {
+    status: 503,
+    oauthError: 'temporarily_unavailable',
+    description: 'Revocation status is not current; the request is refused until it is',
+  },
   ERR_INSUFFICIENT_SCOPE: {
     status: 403,
     oauthError: 'insufficient_scope',

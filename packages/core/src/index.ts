@@ -1,6 +1,8 @@
 /** @tessera/core: keys and JWKS, strict parsing, sign, verify, the verified-token cache, errors. */
 
 export { decodeBase64urlStrict, encodeBase64url } from './base64url.js';
+export type { BearerChallengeParams } from './bearer.js';
+export { formatBearerChallenge, quoteChallengeValue, readBearerToken } from './bearer.js';
 export type { DecodedToken } from './decode-token.js';
 export { decodeToken, inspectClaims } from './decode-token.js';
 export type { AuthErrorOptions, ErrorCode, ErrorSpec } from './errors.js';

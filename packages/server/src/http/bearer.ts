@@ -5,15 +5,11 @@
  * verified and then checked against all four revocation levers.
  */
 
-import { type AccessTokenClaims, AuthError } from '@tessera/core';
+import { type AccessTokenClaims, AuthError, readBearerToken } from '@tessera/core';
 import type { FastifyRequest } from 'fastify';
 import type { ClientInfo } from '../services/auth-service.js';
 import type { RouteContext } from './context.js';
 import { BearerError } from './errors.js';
-
-/** RFC 7235 2.1: the scheme name is case-insensitive; RFC 6750 2.1: one space, a b64token. */
-const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i;
-const BEARER_SCHEME = /^Bearer(?:\s|$)/i;
 
 export function extractBearer(request: FastifyRequest): string {
   const header = request.headers.authorization;
@@ -21,11 +17,17 @@ export function extractBearer(request: FastifyRequest): string {
   if (Array.isArray(header)) throw new BearerError('ERR_TOKEN_MALFORMED', false, 'several Authorization headers');
   // RFC 6750 3.1: a request using another scheme (Basic, ...) carries no bearer credentials, so
   // it gets the bare challenge without an error code. A Bearer header that is not exactly
-  // `Bearer <token>` is a malformed request: 400 invalid_request.
-  if (!BEARER_SCHEME.test(header)) throw new BearerError('ERR_UNAUTHENTICATED', true);
-  const match = BEARER.exec(header);
-  if (match === null) throw new BearerError('ERR_TOKEN_MALFORMED', false, 'malformed Authorization header');
-  return match[1] as string;
+  // `Bearer <token>` is a malformed request: 400 invalid_request. (The rules live in core,
+  // shared with @tessera/guard.)
+  let token: string | undefined;
+  try {
+    token = readBearerToken(header);
+  } catch (error) {
+    if (error instanceof AuthError) throw new BearerError(error.code, false, error.detail);
+    throw error;
+  }
+  if (token === undefined) throw new BearerError('ERR_UNAUTHENTICATED', true);
+  return token;
 }
 
 export async function authenticate(ctx: RouteContext, request: FastifyRequest): Promise<AccessTokenClaims> {

@@ -5,7 +5,7 @@
  * Bearer failures carry an RFC 6750 section 3 `WWW-Authenticate` challenge.
  */
 
-import { AuthError, type ErrorCode } from '@tessera/core';
+import { AuthError, type ErrorCode, formatBearerChallenge } from '@tessera/core';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
 export const BEARER_REALM = 'tessera';
@@ -19,13 +19,9 @@ export class BearerError extends AuthError {
   }
 }
 
-function quote(value: string): string {
-  return value.replace(/[\\"]/g, '');
-}
-
 export function bearerChallenge(error: AuthError): string {
-  if (error instanceof BearerError && error.noCredentials) return `Bearer realm="${BEARER_REALM}"`;
-  return `Bearer realm="${BEARER_REALM}", error="${error.oauthError}", error_description="${quote(error.message)}"`;
+  if (error instanceof BearerError && error.noCredentials) return formatBearerChallenge(BEARER_REALM);
+  return formatBearerChallenge(BEARER_REALM, { error: error.oauthError, errorDescription: error.message });
 }
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {

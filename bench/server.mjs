@@ -15,7 +15,7 @@
  * several rounds. Results: bench/results/server.json.
  */
 
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { hash, verify } from '@node-rs/argon2';
 import autocannon from 'autocannon';
 import { fmtInt, fmtRatio, formatTable, machineInfo, median, ratio, round, sleep, writeJson } from './lib/harness.mjs';
+import { hasWrk, luaRequestScript, runWrk } from './lib/wrk.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -91,51 +92,19 @@ function run(options) {
   });
 }
 
-const WRK = (() => {
-  try {
-    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch (error) {
-    // wrk prints its version and exits 1; only a missing binary is a real failure.
-    return error.code !== 'ENOENT';
-  }
-})();
+const WRK = hasWrk();
 
-function durationFromMs(text) {
-  const m = /([\d.]+)(us|ms|s)\b/.exec(text);
-  if (!m) return Number.NaN;
-  const v = Number(m[1]);
-  return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
-}
-
-/** Runs wrk and parses requests/s, non-2xx count, p99 latency (ms) and the chain counters. */
-function wrk(url, { connections, script, env = {} }) {
-  return new Promise((resolve, reject) => {
-    const args = ['-t2', `-c${connections}`, `-d${ROUND_SEC}s`, '--latency', '-s', script, url];
-    const child = spawn('wrk', args, { env: { ...process.env, ...env } });
-    let out = '';
-    child.stdout.on('data', (c) => {
-      out += c;
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`wrk exited ${code}: ${out}`));
-      const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
-      const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
-      const p99 = durationFromMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? '');
-      const chain = /CHAIN failures=(\d+) starved=(\d+)/.exec(out);
-      resolve({ perSec: rps, non2xx, p99Ms: p99, failures: Number(chain?.[1] ?? 0), starved: Number(chain?.[2] ?? 0) });
-    });
-  });
-}
-
-function luaRequestScript(dir, name, method, body, headers) {
-  const path = join(dir, `${name}.lua`);
-  const lines = [`wrk.method = ${JSON.stringify(method)}`];
-  if (body !== undefined) lines.push(`wrk.body = ${JSON.stringify(body)}`);
-  for (const [k, v] of Object.entries(headers)) lines.push(`wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`);
-  writeFileSync(path, `${lines.join('\n')}\n`);
-  return path;
+/** Runs wrk for one round and parses requests/s, non-2xx count, p99 latency (ms) and the chain counters. */
+async function wrk(url, { connections, script, env = {} }) {
+  const result = await runWrk(url, { connections, durationSec: ROUND_SEC, script, env });
+  const chain = /CHAIN failures=(\d+) starved=(\d+)/.exec(result.output);
+  return {
+    perSec: result.perSec,
+    non2xx: result.non2xx,
+    p99Ms: result.p99Ms,
+    failures: Number(chain?.[1] ?? 0),
+    starved: Number(chain?.[2] ?? 0),
+  };
 }
 
 /**

@@ -30,7 +30,8 @@ function request()
     starved = starved + 1
     token = "trt_none"
   end
-  return wrk.format("POST", "/auth/refresh", { ["Cookie"] = "__Secure-tessera_rt=" .. token, ["Content-Length"] = "0" })
+  -- The CSRF header a first-party client (@tessera/client) sends on every cookie request.
+  return wrk.format("POST", "/auth/refresh", { ["Cookie"] = "__Secure-tessera_rt=" .. token, ["Content-Length"] = "0", ["X-Tessera-CSRF"] = "1" })
 end
 
 function response(status, headers, body)

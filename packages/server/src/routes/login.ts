@@ -25,10 +25,11 @@ export function loginRoute(app: FastifyInstance, ctx: RouteContext): void {
       const client = clientInfo(request);
       const email = normaliseEmail(request.body.email);
       await enforceRateLimit(ctx, request, 'login_ip', client.ip ?? '-', ctx.config.rateLimit.loginPerIp);
-      // Attempts for one address run one at a time, so a burst of concurrent guesses cannot all
-      // pass the delay check before any of them records its failure.
-      return serial(email, async () => {
-        const now = ctx.clock();
+      // The delay check and the reservation of this attempt run one at a time per address, so a
+      // burst of concurrent guesses cannot all pass the check before any of them is counted.
+      // The password check itself runs outside, so concurrent logins still use every core.
+      const now = ctx.clock();
+      await serial(email, async () => {
         const verdict = await throttle.check(email, client.ip, now);
         // Only an IP that has already failed for this address spends the account-wide budget, so
         // guesses from elsewhere can never exhaust it for the owner's own IP.
@@ -39,18 +40,18 @@ export function loginRoute(app: FastifyInstance, ctx: RouteContext): void {
           await ctx.audit.record('rate_limit.hit', { ...client, data: { limit: 'login_delay' } });
           throw new RateLimitError(verdict.waitSec, 'progressive login delay');
         }
-        // The attempt counts as a failure until it succeeds: other instances see it at once.
+        // The attempt counts as a failure until it succeeds: other requests and instances see it.
         await throttle.recordFailure(email, client.ip, now);
-        try {
-          const grant = await ctx.auth.login(request.body.email, request.body.password, client);
-          await throttle.recordSuccess(email, client.ip);
-          return sendCookieGrant(reply, ctx.config, grant, ctx.clock());
-        } catch (error) {
-          // A correct password for a disabled account is not a guess.
-          if (isAuthError(error, 'ERR_ACCOUNT_DISABLED')) await throttle.recordSuccess(email, client.ip);
-          throw error;
-        }
       });
+      try {
+        const grant = await ctx.auth.login(request.body.email, request.body.password, client);
+        await throttle.recordSuccess(email, client.ip);
+        return sendCookieGrant(reply, ctx.config, grant, ctx.clock());
+      } catch (error) {
+        // A correct password for a disabled account is not a guess.
+        if (isAuthError(error, 'ERR_ACCOUNT_DISABLED')) await throttle.recordSuccess(email, client.ip);
+        throw error;
+      }
     },
   );
 }

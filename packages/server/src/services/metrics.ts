@@ -60,6 +60,7 @@ export class Metrics {
   readonly #csrf: Counter;
   readonly #rateLimited: Counter<'route'>;
   readonly #latency: Histogram<'method' | 'route' | 'status_code'>;
+  readonly #latencyChildren = new Map<string, { observe(value: number): void }>();
 
   constructor(options: MetricsOptions = {}) {
     const own = new Registry();
@@ -162,13 +163,19 @@ export class Metrics {
    * undefined when none matched: the raw URL never becomes a label.
    */
   observeRequest(method: string, route: string | undefined, statusCode: number, durationSec: number): void {
-    const labels = {
-      method: METHODS.has(method) ? method : 'other',
-      route: route ?? UNMATCHED_ROUTE,
-      status_code: String(statusCode),
-    };
-    this.#latency.observe(labels, durationSec);
-    if (statusCode === 429) this.#rateLimited.inc({ route: labels.route });
+    // The labelled child is looked up once per (method, route, status) and kept: prom-client
+    // would otherwise hash the label object on every request of the hot path.
+    const m = METHODS.has(method) ? method : 'other';
+    const r = route ?? UNMATCHED_ROUTE;
+    const key = `${m} ${r} ${statusCode}`;
+    let child = this.#latencyChildren.get(key);
+    if (child === undefined) {
+      child = this.#latency.labels({ method: m, route: r, status_code: String(statusCode) });
+      // Routes are patterns and statuses are few: bounded, but guard against surprises anyway.
+      if (this.#latencyChildren.size < 1000) this.#latencyChildren.set(key, child);
+    }
+    child.observe(durationSec);
+    if (statusCode === 429) this.#rateLimited.inc({ route: r });
   }
 }
 

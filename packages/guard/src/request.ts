@@ -43,6 +43,22 @@ function headerValue(headers: HeadersLike, name: string): string | readonly stri
 
 /** Duplicate `Authorization` headers that Node's `headers` object would hide. */
 function distinctAuthorization(request: RequestLike): readonly string[] | undefined {
+  // Node's raw header list, when there is one: scanning it is far cheaper than the
+  // `headersDistinct` getter, which builds an object of every header on each request.
+  const rawHeaders =
+    (request as { rawHeaders?: unknown }).rawHeaders ??
+    (request.raw as { rawHeaders?: unknown } | undefined)?.rawHeaders;
+  if (Array.isArray(rawHeaders)) {
+    let found: string[] | undefined;
+    for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i];
+      if (typeof name === 'string' && name.length === 13 && name.toLowerCase() === 'authorization') {
+        if (found === undefined) found = [];
+        found.push(String(rawHeaders[i + 1]));
+      }
+    }
+    return found;
+  }
   const distinct =
     request.headersDistinct ??
     (request.raw as { headersDistinct?: RequestLike['headersDistinct'] } | undefined)?.headersDistinct;

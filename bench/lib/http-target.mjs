@@ -10,7 +10,8 @@
  *   fastify-jwt          @fastify/jwt (fast-jwt) with the public key PEM, cache off
  *   fastify-jwt-cached   the same with fast-jwt's verification cache on
  *   jose                 an onRequest hook calling jose's jwtVerify with a CryptoKey
- * Every protected mode pins ES256, the issuer, the audience and typ "at+jwt" (the guard's
+ * Every protected mode pins the key's algorithm (the JWK's `alg`: ES256, or RS256 for the RS256
+ * cells), the issuer, the audience and typ "at+jwt" (the guard's
  * default), and answers 401 to a missing or bad token. GET /__stats (unauthenticated) returns
  * the guard's counters in tessera mode. Prints {"url": ...} on stdout once listening.
  */
@@ -30,6 +31,7 @@ if (!MODES.includes(mode) || jwksPath === undefined || issuer === undefined || a
 }
 const jwks = JSON.parse(readFileSync(jwksPath, 'utf8'));
 const jwk = jwks.keys[0];
+const alg = jwk.alg ?? 'ES256';
 
 const app = Fastify({ logger: false });
 let stats = () => ({});
@@ -44,7 +46,7 @@ if (mode === 'tessera') {
   await app.register(fastifyJwt, {
     secret: { public: pem },
     verify: {
-      algorithms: ['ES256'],
+      algorithms: [alg],
       allowedIss: issuer,
       allowedAud: audience,
       checkTyp: 'at+jwt',
@@ -55,8 +57,8 @@ if (mode === 'tessera') {
     await request.jwtVerify();
   };
 } else if (mode === 'jose') {
-  const key = await importJWK(jwk, 'ES256');
-  const options = { issuer, audience, algorithms: ['ES256'], typ: 'at+jwt' };
+  const key = await importJWK(jwk, alg);
+  const options = { issuer, audience, algorithms: [alg], typ: 'at+jwt' };
   app.decorateRequest('auth', null);
   routeHook = async (request, reply) => {
     const header = request.headers.authorization;

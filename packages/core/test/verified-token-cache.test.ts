@@ -360,3 +360,44 @@ describe('VerifiedTokenCache directly', () => {
     expect(cache.stats).toEqual({ hits: 1, misses: 1, size: 1 });
   });
 });
+
+describe('the signature-segment key is a locator, never trusted', () => {
+  it('a forged token carrying a cached token signature is a miss and fails verification, and the cached token stays a hit', () => {
+    const resolver = counting();
+    const verifier = verifierFor(resolver.resolve, { cache: true });
+    const token = tokenWith({ sub: 'alice' });
+    verifier.verify(token);
+    const [h, , s] = splitSegments(token);
+    const otherPayload = splitSegments(tokenWith({ sub: 'admin' }))[1];
+    const forged = `${h}.${otherPayload}.${s}`;
+    expectAuthError(() => verifier.verify(forged), 'ERR_SIGNATURE_INVALID');
+    expect(resolver.calls).toBe(2);
+    expect(verifier.verify(token).sub).toBe('alice');
+    expect(resolver.calls).toBe(2);
+  });
+
+  it('a lookup with a prefix, suffix or different casing of a cached token is a miss', () => {
+    const cache = new VerifiedTokenCache();
+    const token = tokenWith({});
+    cache.set(token, { exp: NOW + 60 }, NOW);
+    expect(cache.get(token, NOW)).toEqual({ exp: NOW + 60 });
+    const [, , s] = splitSegments(token);
+    expect(cache.get(`x${token}`, NOW)).toBeUndefined();
+    expect(cache.get(`.${s}`, NOW)).toBeUndefined();
+    expect(cache.get(s, NOW)).toBeUndefined();
+    expect(cache.get(token.toUpperCase(), NOW)).toBeUndefined();
+    expect(cache.stats).toEqual({ hits: 1, misses: 4, size: 1 });
+  });
+
+  it('two distinct strings with one signature segment displace each other instead of aliasing', () => {
+    const cache = new VerifiedTokenCache();
+    cache.set('a.b.sig', { exp: NOW + 60, sub: 'a' }, NOW);
+    cache.set('c.d.sig', { exp: NOW + 60, sub: 'c' }, NOW);
+    expect(cache.size).toBe(1);
+    expect(cache.get('a.b.sig', NOW)).toBeUndefined();
+    expect(cache.get('c.d.sig', NOW)).toEqual({ exp: NOW + 60, sub: 'c' });
+    expect(cache.evict({ sub: 'a' })).toBe(0);
+    expect(cache.evict({ sub: 'c' })).toBe(1);
+    expect(cache.size).toBe(0);
+  });
+});

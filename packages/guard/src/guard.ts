@@ -21,7 +21,7 @@ import {
   type VerifiedTokenCacheOptions,
 } from '@tessera/core';
 import { checkFetchUrl, fetchJson, type GuardLogger, RemoteJwks } from './jwks.js';
-import { extractToken, type RequestLike } from './request.js';
+import { extractToken, peekBearer, type RequestLike } from './request.js';
 import { DEFAULT_REALM, GuardError, type GuardResponse, toResponse } from './response.js';
 import type { RevocationEvent, RevocationSource } from './revocation-source.js';
 import { checkScopeList, hasScopes } from './scopes.js';
@@ -451,8 +451,17 @@ export function buildGuard(options: GuardOptions): GuardInternals {
 
   function check(request: RequestLike, route: CompiledRoute): AccessTokenClaims | Promise<AccessTokenClaims> {
     try {
+      let probed: string | undefined;
+      if (cache !== undefined && !allowFormBody) {
+        // The hot path: one header read and one cache lookup, no regex (see peekBearer).
+        probed = peekBearer(request);
+        if (probed !== undefined) {
+          const hit = cache.get(probed, clock());
+          if (hit !== undefined) return accept(hit.claims, hit.kid, route);
+        }
+      }
       const token = extractToken(request, allowFormBody);
-      if (cache !== undefined) {
+      if (cache !== undefined && token !== probed) {
         const hit = cache.get(token, clock());
         if (hit !== undefined) return accept(hit.claims, hit.kid, route);
       }

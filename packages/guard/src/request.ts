@@ -87,6 +87,24 @@ function formToken(request: RequestLike): string | undefined {
 }
 
 /**
+ * The cache probe: the text after `Bearer ` when the request has exactly one `Authorization`
+ * header in the common exact-case form and the form-body method is off; otherwise undefined.
+ * Nothing about the candidate is trusted: the verified-token cache only answers for a string
+ * identical to one that passed {@link extractToken} and full verification, so a hit needs no
+ * second look at its characters, and a miss goes through {@link extractToken}.
+ */
+export function peekBearer(request: RequestLike): string | undefined {
+  if (request === null || typeof request !== 'object') return undefined;
+  const headers = request.headers;
+  if (headers === null || typeof headers !== 'object') return undefined;
+  const header = headerValue(headers, 'authorization');
+  if (typeof header !== 'string' || header.length < 8 || !header.startsWith('Bearer ')) return undefined;
+  const distinct = distinctAuthorization(request);
+  if (distinct !== undefined && distinct.length > 1) return undefined;
+  return header.slice(7);
+}
+
+/**
  * The bearer token of a request. Throws {@link GuardError}: `ERR_UNAUTHENTICATED` (no
  * credentials, challenge without error code) or `ERR_TOKEN_MALFORMED` (400 invalid_request,
  * also when the token is sent more than one way).

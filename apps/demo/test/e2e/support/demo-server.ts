@@ -52,19 +52,29 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
   let url: string;
   try {
     url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the demo server did not start in 20 s: ${stderr}`)), 20_000);
+      let log = '';
+      const timer = setTimeout(
+        () => reject(new Error(`the demo server did not start in 20 s: ${stderr}${log}`)),
+        20_000,
+      );
       const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-      lines.once('line', (line) => {
-        clearTimeout(timer);
+      lines.on('line', (line) => {
+        let url: unknown;
         try {
-          resolve((JSON.parse(line) as { url: string }).url);
+          url = (JSON.parse(line) as { e2eDemoUrl?: unknown }).e2eDemoUrl;
         } catch {
-          reject(new Error(`unexpected first line from the demo server: ${line}\n${stderr}`));
+          // a log line
+        }
+        if (typeof url === 'string') {
+          clearTimeout(timer);
+          resolve(url);
+        } else if (log.length < 20_000) {
+          log += `${line}\n`;
         }
       });
       child.once('exit', (code) => {
         clearTimeout(timer);
-        reject(new Error(`the demo server exited with ${code}: ${stderr}`));
+        reject(new Error(`the demo server exited with ${code}: ${stderr}${log}`));
       });
     });
   } catch (error) {

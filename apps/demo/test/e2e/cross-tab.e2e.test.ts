@@ -37,7 +37,7 @@ async function newContext(): Promise<BrowserContext> {
 }
 
 async function readRefreshCookie(context: BrowserContext): Promise<string | undefined> {
-  const cookies = await context.cookies(demo.url);
+  const cookies = await context.cookies(`${demo.url}/auth/refresh`);
   return cookies.find((c) => c.name === REFRESH_COOKIE)?.value;
 }
 

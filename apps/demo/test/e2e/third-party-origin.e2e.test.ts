@@ -2,9 +2,8 @@
  * The SDK's `fetch` in Chromium never sends the access token to an origin that is not in
  * `apiOrigins`: not to another host, not to the same host on another port, not to the demo
  * server itself under another name (127.0.0.1 instead of localhost). The demo app offers no
- * button for a third-party call, so this page is the test's own: served on the demo's origin
- * through request interception, it imports the BUILT SDK (`packages/client/dist`) and logs in
- * against the real server.
+ * button for a third-party call, so the test loads the BUILT SDK (`packages/client/dist`) into a
+ * page of the demo's origin and logs in with it against the real server.
  */
 
 import { readFile } from 'node:fs/promises';
@@ -14,15 +13,20 @@ import { join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { launchChromium, openContext } from './support/browser.js';
+import { launchChromium } from './support/browser.js';
 import { PASSWORD, uniqueEmail } from './support/demo-page.js';
 import { type DemoServer, startDemoServer } from './support/demo-server.js';
 import { assertPrerequisites, skipE2e } from './support/prerequisites.js';
 import { TrafficRecorder } from './support/traffic.js';
 
 const CLIENT_DIST = fileURLToPath(new URL('../../../../packages/client/dist/', import.meta.url));
-const HARNESS_PATH = '/__e2e/sdk.html';
-const HARNESS_HTML = '<!doctype html><meta charset="utf-8"><title>SDK harness</title><p>SDK harness</p>';
+/**
+ * The SDK module is loaded by the page itself (vitest rewrites `import()` inside functions given
+ * to page.evaluate) and handed to the test through a global, on a real page of the demo origin:
+ * a document fulfilled by interception would have no address space, and Chromium's Local
+ * Network Access rules would then block every request to a loopback address.
+ */
+const LOAD_SDK = "import * as sdk from '/__e2e/client/index.js'; window.__sdk = sdk;";
 
 let browser: Browser;
 let demo: DemoServer;
@@ -48,19 +52,20 @@ function startThirdParty(): Promise<Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-/** A page on the demo origin whose `/__e2e/client/*` is the built SDK. */
+/**
+ * The demo's decoder page (it creates no auth client of its own) with the built SDK served at
+ * `/__e2e/client/*`. The context bypasses the page CSP, whose `connect-src 'self'` would stop the
+ * foreign requests in the browser before the SDK's behaviour could be seen on the wire.
+ */
 async function openHarness(): Promise<{ page: Page; traffic: TrafficRecorder }> {
-  const context = await openContext(browser);
+  const context = await browser.newContext({ bypassCSP: true });
+  context.setDefaultTimeout(15_000);
   contexts.push(context);
   const traffic = new TrafficRecorder(context);
-  await context.route(`${demo.url}/__e2e/**`, async (route) => {
+  await context.route(`${demo.url}/__e2e/client/**`, async (route) => {
     const { pathname } = new URL(route.request().url());
-    if (pathname === HARNESS_PATH) {
-      await route.fulfill({ status: 200, contentType: 'text/html', body: HARNESS_HTML });
-      return;
-    }
     const file = normalize(join(CLIENT_DIST, pathname.slice('/__e2e/client/'.length)));
-    if (!pathname.startsWith('/__e2e/client/') || !file.startsWith(CLIENT_DIST)) {
+    if (!file.startsWith(CLIENT_DIST)) {
       await route.fulfill({ status: 404, body: 'not found' });
       return;
     }
@@ -71,7 +76,9 @@ async function openHarness(): Promise<{ page: Page; traffic: TrafficRecorder }> 
     }
   });
   const page = await context.newPage();
-  await page.goto(`${demo.url}${HARNESS_PATH}`);
+  await page.goto(`${demo.url}/decoder`);
+  await page.addScriptTag({ type: 'module', content: LOAD_SDK });
+  await page.waitForFunction(() => '__sdk' in window);
   return { page, traffic };
 }
 
@@ -87,7 +94,7 @@ async function runInPage(
   args: { mode: 'memory' | 'worker'; email: string; password: string; thirdParty: string; otherName: string },
 ): Promise<HarnessResult> {
   return page.evaluate(async ({ mode, email, password, thirdParty, otherName }) => {
-    const sdk = (await import('/__e2e/client/index.js' as string)) as {
+    const sdk = (window as unknown as { __sdk: unknown }).__sdk as {
       createAuthClient(options: Record<string, unknown>): {
         register(c: { email: string; password: string }): Promise<void>;
         login(c: { email: string; password: string }): Promise<void>;
@@ -112,7 +119,7 @@ async function runInPage(
     try {
       demoUnderOtherName = String((await client.fetch(`${otherName}/api/hello`)).status);
     } catch (error) {
-      // No CORS headers for another origin: the browser sent the request but hides the answer.
+      // Whether or not the browser lets the page read the answer, the request went out.
       demoUnderOtherName = (error as Error).name;
     }
     client.close();

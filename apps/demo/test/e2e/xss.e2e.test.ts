@@ -159,14 +159,24 @@ describe.skipIf(skipE2e)('an injected script cannot find the access token', { ti
     expect(await callApiThroughButton(page)).toBe(200);
     const tokens = await traffic.issuedAccessTokens();
     expect(tokens.length).toBeGreaterThan(0);
-    const refreshCookie = (await context.cookies(demo.url)).find((c) => c.name === '__Secure-tessera_rt')?.value;
+    const refreshCookie = (await context.cookies(`${demo.url}/auth/refresh`)).find(
+      (c) => c.name === '__Secure-tessera_rt',
+    )?.value;
     expect(refreshCookie).toBeTypeOf('string');
     // The whole token, its signature alone (in case it is stored in pieces), and the refresh token.
     const needles = [...tokens, ...tokens.map((t) => t.split('.')[2] as string), refreshCookie as string];
-    // The search itself must be able to find a token: plant one and look.
-    await page.evaluate((t) => sessionStorage.setItem('planted', t), needles[0] as string);
-    expect(await searchPageFor(page, needles)).toEqual(['sessionStorage[planted]']);
-    await page.evaluate(() => sessionStorage.removeItem('planted'));
+    // The search itself must be able to find a token: plant copies and look.
+    await page.evaluate((t) => {
+      sessionStorage.setItem('planted', t);
+      Object.assign(window, { plantedApp: { state: { auth: new Map([['session', { t }]]) } } });
+    }, needles[0] as string);
+    const planted = await searchPageFor(page, needles);
+    expect(planted).toContain('sessionStorage[planted]');
+    expect(planted).toContain('window.plantedApp.state.auth.get(session).t');
+    await page.evaluate(() => {
+      sessionStorage.removeItem('planted');
+      delete (window as unknown as { plantedApp?: unknown }).plantedApp;
+    });
     expect(await searchPageFor(page, needles)).toEqual([]);
   });
 

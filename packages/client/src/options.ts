@@ -89,7 +89,8 @@ function resolveApiOrigins(value: unknown, issuerOrigin: string): string[] {
     const expected = 'an exact origin such as https://api.example.com (no path, no wildcard; http only on localhost)';
     if (typeof entry !== 'string') fail(`apiOrigins[${i}]`, expected);
     const url = parseUrl(entry);
-    if (url === undefined || url.origin !== entry || !isSecureUrl(url)) fail(`apiOrigins[${i}]`, expected);
+    if (url === undefined || url.origin !== entry || url.hostname.includes('*') || !isSecureUrl(url))
+      fail(`apiOrigins[${i}]`, expected);
     return entry;
   });
 }

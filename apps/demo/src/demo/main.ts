@@ -291,7 +291,10 @@ interface SessionRow {
 
 async function loadSessions(): Promise<void> {
   const response = await client.fetch('/auth/sessions');
-  if (!response.ok) throw new Error(`GET /auth/sessions answered ${response.status}`);
+  if (!response.ok) {
+    ui.sessions.replaceChildren(el('li', { class: 'empty' }, 'Could not load the sessions.'));
+    throw new Error(`GET /auth/sessions answered ${response.status}`);
+  }
   const { sessions } = (await response.json()) as { sessions: SessionRow[] };
   if (!signedIn) return;
   if (sessions.length === 0) {
@@ -343,6 +346,8 @@ function renderSession(session: SessionRow): HTMLElement {
 }
 
 ui.sessionsRefresh.addEventListener('click', () => {
+  // Cleared first, so the list on screen is always the answer to the latest request.
+  ui.sessions.replaceChildren(el('li', { class: 'empty' }, 'Loading…'));
   void busy(ui.sessionsRefresh, loadSessions);
 });
 

@@ -231,7 +231,11 @@ export class AuthEngine {
   /** Visibility regained or network back: re-read the clock instead of trusting a timer. */
   wake(reason: 'visible' | 'online'): void {
     if (this.#closed) return;
-    if (reason === 'online') this.#retryAt = 0;
+    if (reason === 'online') {
+      // The network is back: no reason to sit out a backoff wait.
+      this.#retryAt = 0;
+      for (const wake of [...this.#sleepers]) wake();
+    }
     this.#tick();
   }
 

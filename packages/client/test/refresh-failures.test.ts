@@ -163,6 +163,29 @@ describe('network trouble', () => {
     first.client.close();
   });
 
+  it('cuts a backoff wait short when the browser says it is online again', async () => {
+    const win = new EventTarget();
+    vi.stubGlobal('addEventListener', win.addEventListener.bind(win));
+    vi.stubGlobal('removeEventListener', win.removeEventListener.bind(win));
+    const { jar, local, first } = await expiredTabs(1, {
+      retry: { baseDelayMs: 600_000, maxDelayMs: 600_000, maxAttempts: 3 },
+    });
+    let offline = true;
+    jar.interceptors.push((request) => {
+      if (offline && isRefresh(request)) throw new TypeError('fetch failed');
+      return undefined;
+    });
+    server.h.clock.advance(601);
+    local.jump(601_000);
+    const pending = first.client.fetch(`${server.issuer}/api/echo`);
+    await vi.waitFor(() => expect(first.events.some((e) => e.type === 'refresh-failed')).toBe(true));
+    offline = false;
+    win.dispatchEvent(new Event('online'));
+    expect((await pending).status).toBe(200);
+    first.client.close();
+    vi.unstubAllGlobals();
+  });
+
   it('retries a 503 like a network error', async () => {
     const { jar, local, first } = await expiredTabs(1, { retry: { baseDelayMs: 1, maxDelayMs: 2, maxAttempts: 3 } });
     let outages = 1;

@@ -41,6 +41,11 @@ async function readRefreshCookie(context: BrowserContext): Promise<string | unde
   return cookies.find((c) => c.name === REFRESH_COOKIE)?.value;
 }
 
+function readClaim(token: string, name: string): unknown {
+  const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
+  return (payload as Record<string, unknown>)[name];
+}
+
 async function waitForSignedOut(page: Page): Promise<void> {
   await page.waitForFunction(() => {
     const form = document.querySelector<HTMLElement>('[data-testid="login-form"]');
@@ -101,10 +106,15 @@ describe.skipIf(skipE2e)('tabs of one browser', { timeout: 120_000 }, () => {
       expect(entries.some((text) => /reuse/i.test(text))).toBe(false);
       expect(entries.some((text) => /session-expired/i.test(text))).toBe(false);
     }
+    const listed = first.waitForResponse(
+      (r) => r.request().method() === 'GET' && new URL(r.url()).pathname === '/auth/sessions',
+    );
     await byTestId(first, 'sessions-refresh').click();
-    await expect.poll(() => byTestId(first, 'session-row').count()).toBeGreaterThan(0);
-    const sessions = traffic.since(apiMark, 'GET', '/auth/sessions');
-    expect(sessions.at(-1)?.status).toBe(200);
+    const response = await listed;
+    expect(response.status()).toBe(200);
+    const { sessions } = (await response.json()) as { sessions: { id: string }[] };
+    expect(sessions.map((session) => session.id)).toContain(readClaim(newToken as string, 'sid'));
+    await expect.poll(() => first.locator('[data-testid="session-row"][data-current="true"]').count()).toBe(1);
   });
 
   it.concurrent('a logout in one tab signs the other tab out', async ({ expect }) => {

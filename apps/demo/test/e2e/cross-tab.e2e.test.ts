@@ -7,7 +7,7 @@
  */
 
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { launchChromium, openContext } from './support/browser.js';
 import {
   byTestId,
@@ -19,7 +19,7 @@ import {
   waitForSettled,
 } from './support/demo-page.js';
 import { type DemoServer, startDemoServer } from './support/demo-server.js';
-import { assertPrerequisites, skipE2e } from './support/prerequisites.js';
+import { prepareSuite, skipE2e } from './support/prerequisites.js';
 import { TrafficRecorder } from './support/traffic.js';
 
 const REFRESH_COOKIE = '__Secure-tessera_rt';
@@ -54,8 +54,7 @@ async function waitForSignedOut(page: Page): Promise<void> {
 }
 
 describe.skipIf(skipE2e)('tabs of one browser', { timeout: 120_000 }, () => {
-  beforeAll(async () => {
-    assertPrerequisites();
+  prepareSuite(async () => {
     // 60 s access tokens: the proactive refresh (at most half the lifetime before expiry) fires
     // about 30 s after a token was issued, in every tab holding that token.
     [browser, demo] = await Promise.all([launchChromium(), startDemoServer({ config: { accessTokenTtlSec: 60 } })]);

@@ -7,11 +7,11 @@
 
 import { createJwks, generateKey, signAccessToken } from '@tessera/core';
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { launchChromium, openContext } from './support/browser.js';
 import { byTestId, PASSWORD, uniqueEmail } from './support/demo-page.js';
 import { type DemoServer, startDemoServer } from './support/demo-server.js';
-import { assertPrerequisites, skipE2e } from './support/prerequisites.js';
+import { prepareSuite, skipE2e } from './support/prerequisites.js';
 import { saveScreenshot } from './support/screenshots.js';
 
 let browser: Browser;
@@ -59,8 +59,7 @@ async function verifyWithPastedJwks(page: Page, jwks: string): Promise<string> {
 }
 
 describe.skipIf(skipE2e)('the JWT decoder page', { timeout: 60_000 }, () => {
-  beforeAll(async () => {
-    assertPrerequisites();
+  prepareSuite(async () => {
     [browser, demo] = await Promise.all([launchChromium(), startDemoServer()]);
   });
 

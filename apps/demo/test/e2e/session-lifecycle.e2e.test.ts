@@ -8,7 +8,7 @@
  */
 
 import type { Browser, BrowserContext } from 'playwright-core';
-import { afterAll, beforeAll, describe, type ExpectStatic, it } from 'vitest';
+import { afterAll, describe, type ExpectStatic, it } from 'vitest';
 import { launchChromium, openContext } from './support/browser.js';
 import {
   byTestId,
@@ -22,7 +22,7 @@ import {
   waitForSettled,
 } from './support/demo-page.js';
 import { type DemoServer, startDemoServer } from './support/demo-server.js';
-import { assertPrerequisites, skipE2e } from './support/prerequisites.js';
+import { prepareSuite, skipE2e } from './support/prerequisites.js';
 import { saveScreenshot } from './support/screenshots.js';
 import { TrafficRecorder } from './support/traffic.js';
 
@@ -132,8 +132,7 @@ async function runSessionStory(expect: ExpectStatic, mode: 'memory' | 'worker'):
 }
 
 describe.skipIf(skipE2e)('a browser session from registration to logout', { timeout: 150_000 }, () => {
-  beforeAll(async () => {
-    assertPrerequisites();
+  prepareSuite(async () => {
     // The shortest allowed access token and no guard tolerance, so expiry happens within the test.
     [browser, demo] = await Promise.all([
       launchChromium(),

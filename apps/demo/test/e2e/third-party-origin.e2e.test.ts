@@ -12,11 +12,11 @@ import type { AddressInfo } from 'node:net';
 import { join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { launchChromium } from './support/browser.js';
 import { PASSWORD, uniqueEmail } from './support/demo-page.js';
 import { type DemoServer, startDemoServer } from './support/demo-server.js';
-import { assertPrerequisites, skipE2e } from './support/prerequisites.js';
+import { prepareSuite, skipE2e } from './support/prerequisites.js';
 import { TrafficRecorder } from './support/traffic.js';
 
 const CLIENT_DIST = fileURLToPath(new URL('../../../../packages/client/dist/', import.meta.url));
@@ -128,8 +128,7 @@ async function runInPage(
 }
 
 describe.skipIf(skipE2e)("the SDK's fetch and foreign origins", { timeout: 60_000 }, () => {
-  beforeAll(async () => {
-    assertPrerequisites();
+  prepareSuite(async () => {
     [browser, demo, thirdParty] = await Promise.all([launchChromium(), startDemoServer(), startThirdParty()]);
     // localhost vs 127.0.0.1: the demo page is on localhost, so this is a different origin.
     thirdPartyUrl = `http://127.0.0.1:${(thirdParty.address() as AddressInfo).port}`;

@@ -7,11 +7,11 @@
  */
 
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { launchChromium, openContext } from './support/browser.js';
 import { callApiThroughButton, openDemo, registerAndLogin, uniqueEmail, waitForSettled } from './support/demo-page.js';
 import { type DemoServer, startDemoServer } from './support/demo-server.js';
-import { assertPrerequisites, skipE2e } from './support/prerequisites.js';
+import { prepareSuite, skipE2e } from './support/prerequisites.js';
 import { TrafficRecorder } from './support/traffic.js';
 
 let browser: Browser;
@@ -140,8 +140,7 @@ async function readEavesdropped(page: Page): Promise<string[]> {
 }
 
 describe.skipIf(skipE2e)('an injected script cannot find the access token', { timeout: 90_000 }, () => {
-  beforeAll(async () => {
-    assertPrerequisites();
+  prepareSuite(async () => {
     [browser, demo] = await Promise.all([launchChromium(), startDemoServer()]);
   });
 

@@ -7,6 +7,7 @@
 
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { beforeAll, beforeEach } from 'vitest';
 
 /** Debian's `chromium` package; override with `TESSERA_CHROMIUM` for another build. */
 export const CHROMIUM_PATH = process.env.TESSERA_CHROMIUM ?? '/usr/bin/chromium';
@@ -57,4 +58,24 @@ export function assertPrerequisites(): void {
   if (now.length > 0) {
     throw new Error(`Chromium e2e suite cannot run, missing: ${now.join('; ')}`);
   }
+}
+
+/**
+ * Registers the suite's `beforeAll` so that a setup failure (something missing in CI, a browser
+ * or server that does not start) FAILS every test with that error instead of leaving them
+ * "skipped" behind a failed hook: the CI summary then counts them as failed.
+ */
+export function prepareSuite(setup: () => Promise<void>): void {
+  let setupError: unknown;
+  beforeAll(async () => {
+    try {
+      assertPrerequisites();
+      await setup();
+    } catch (error) {
+      setupError = error;
+    }
+  });
+  beforeEach(() => {
+    if (setupError !== undefined) throw setupError;
+  });
 }

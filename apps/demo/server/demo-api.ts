@@ -4,7 +4,7 @@
  * audience, and the pushed revocation feed when there is one), except `GET /api/status`.
  */
 
-import type { AccessTokenClaims } from '@tessera/core';
+import { type AccessTokenClaims, AuthError } from '@tessera/core';
 import type { Guard, RevocationFeed } from '@tessera/guard';
 import type { FastifyInstance, FastifyPluginCallback } from 'fastify';
 
@@ -32,49 +32,62 @@ function claimsOf(auth: AccessTokenClaims | null): AccessTokenClaims {
 }
 
 export async function registerDemoApi(app: FastifyInstance, options: DemoApiOptions): Promise<void> {
-  const { guard, feed, clock } = options;
   await app.register(
     async function demoApi(api) {
+      // Every /api response is no-store, the JSON 404 for an unknown /api path included. The
+      // not-found handler lives outside the guarded scope: an unknown path is a 404, not a 401.
       api.addHook('onSend', async function noStore(_request, reply) {
         reply.header('cache-control', 'no-store');
       });
-      await api.register(guard.fastify.plugin as unknown as FastifyPluginCallback);
-
-      api.get('/status', { config: { auth: false } }, async function apiStatus() {
-        const staleness = feed?.stalenessSec();
-        return {
-          revocation_feed:
-            feed === undefined
-              ? null
-              : {
-                  last_event_id: feed.lastEventId,
-                  staleness_sec:
-                    staleness === undefined || !Number.isFinite(staleness) ? null : Math.round(staleness * 10) / 10,
-                },
-          served_at: clock(),
-        };
+      api.setNotFoundHandler(function apiNotFound(_request, reply) {
+        const error = new AuthError('ERR_NOT_FOUND');
+        return reply.code(error.status).send(error.toJSON());
       });
-
-      api.get('/hello', async function hello(request) {
-        const claims = claimsOf(request.auth);
-        return {
-          message: `Hello from the protected demo API, ${claims.sub}.`,
-          sub: claims.sub,
-          scope: claims.scope ?? '',
-          exp: claims.exp,
-          served_at: clock(),
-        };
+      await api.register(async function guardedApi(guarded) {
+        await registerGuardedRoutes(guarded, options);
       });
-
-      api.get(
-        '/reports',
-        { onRequest: guard.fastify.requireScopes(REPORTS_SCOPE) as never },
-        async function reports(request) {
-          const claims = claimsOf(request.auth);
-          return { owner: claims.sub, reports: [{ id: 'rep_1', title: 'Quarterly sign-ins' }], served_at: clock() };
-        },
-      );
     },
     { prefix: '/api' },
+  );
+}
+
+/** The API's routes, in a scope authenticated by the guard (`GET /status` opts out). */
+async function registerGuardedRoutes(api: FastifyInstance, options: DemoApiOptions): Promise<void> {
+  const { guard, feed, clock } = options;
+  await api.register(guard.fastify.plugin as unknown as FastifyPluginCallback);
+
+  api.get('/status', { config: { auth: false } }, async function apiStatus() {
+    const staleness = feed?.stalenessSec();
+    return {
+      revocation_feed:
+        feed === undefined
+          ? null
+          : {
+              last_event_id: feed.lastEventId,
+              staleness_sec:
+                staleness === undefined || !Number.isFinite(staleness) ? null : Math.round(staleness * 10) / 10,
+            },
+      served_at: clock(),
+    };
+  });
+
+  api.get('/hello', async function hello(request) {
+    const claims = claimsOf(request.auth);
+    return {
+      message: `Hello from the protected demo API, ${claims.sub}.`,
+      sub: claims.sub,
+      scope: claims.scope ?? '',
+      exp: claims.exp,
+      served_at: clock(),
+    };
+  });
+
+  api.get(
+    '/reports',
+    { onRequest: guard.fastify.requireScopes(REPORTS_SCOPE) as never },
+    async function reports(request) {
+      const claims = claimsOf(request.auth);
+      return { owner: claims.sub, reports: [{ id: 'rep_1', title: 'Quarterly sign-ins' }], served_at: clock() };
+    },
   );
 }

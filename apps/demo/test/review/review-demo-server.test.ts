@@ -117,7 +117,7 @@ describe('static files', () => {
 });
 
 describe('the demo API', () => {
-  it.fails('answers an unknown /api path without Cache-Control: no-store (documented: every /api response is no-store)', async () => {
+  it('answers an unknown /api path with a JSON 404 and Cache-Control: no-store (documented: every /api response is no-store)', async () => {
     for (const [method, path] of [
       ['GET', '/api/nope'],
       ['POST', '/api/hello'],
@@ -125,7 +125,10 @@ describe('the demo API', () => {
       const res = await fetch(`${demo.url}${path}`, { method });
       expect(res.status, `${method} ${path}`).toBe(404);
       expect(res.headers.get('cache-control'), `${method} ${path}`).toBe('no-store');
+      expect(((await res.json()) as { code?: unknown }).code, `${method} ${path}`).toBe('ERR_NOT_FOUND');
     }
+    // Outside /api the auth server's own 404 is unchanged.
+    expect((await fetch(`${demo.url}/nope`)).status).toBe(404);
   });
 
   it('pins issuer, audience and algorithm: unsigned, HMAC-with-the-public-key and foreign tokens are refused', async () => {

@@ -47,6 +47,16 @@ async function apiStatusFor(token: string, expected: number): Promise<number> {
   }
 }
 
+/** Records whether the login form was ever visible on this page load. */
+const WATCH_LOGIN_FORM = `(() => {
+  window.__loginFormShown = false;
+  const check = () => {
+    const form = document.querySelector('[data-testid="login-form"]');
+    if (form && !form.hidden && !form.closest('[hidden]')) window.__loginFormShown = true;
+  };
+  new MutationObserver(check).observe(document, { subtree: true, childList: true, attributes: true });
+})();`;
+
 async function runSessionStory(expect: ExpectStatic, mode: 'memory' | 'worker'): Promise<void> {
   const context = await newContext();
   const traffic = new TrafficRecorder(context);
@@ -96,12 +106,15 @@ async function runSessionStory(expect: ExpectStatic, mode: 'memory' | 'worker'):
   expect(entries.some((text) => text.includes('refreshed'))).toBe(true);
   if (mode === 'memory') await saveScreenshot(page, 'demo-after-refresh');
 
-  // Reload: the session comes back through the cookie, no login form.
+  // Reload: the session comes back through the cookie, and the login form is never shown, not
+  // even for a moment while restore() runs (an observer from the first parsed element on).
+  await page.addInitScript(WATCH_LOGIN_FORM);
   mark = traffic.mark();
   await page.reload();
   expect(await waitForSettled(page)).toBe('signed-in');
   await expect.poll(() => byTestId(page, 'signed-in-as').textContent()).toContain(email);
   expect(await byTestId(page, 'login-form').isVisible()).toBe(false);
+  expect(await page.evaluate(() => (window as unknown as { __loginFormShown?: boolean }).__loginFormShown)).toBe(false);
   await traffic.settle();
   expect(traffic.since(mark, 'POST', '/auth/refresh').map((e) => e.status)).toEqual([200]);
   expect(await callApiThroughButton(page)).toBe(200);

@@ -5,7 +5,7 @@
  * `invalid_token`, and what the tabs tell each other.
  */
 
-import { type AccessToken, describeSession, refreshDueAt, restoreAccessToken } from './access-token.js';
+import { type AccessToken, acceptSharedToken, describeSession, refreshDueAt } from './access-token.js';
 import {
   type AuthApiContext,
   authUrl,
@@ -22,6 +22,7 @@ import {
   assertReplayableBody,
   isInvalidTokenChallenge,
   isTokenEndpoint,
+  isTokenEndpointResponse,
   resolveRequestUrl,
   withBearer,
 } from './authorized-request.js';
@@ -51,6 +52,8 @@ import type {
 export const MAX_TIMER_MS = 30_000;
 /** A token this close to expiry is not sent even when a refresh could not be made, ms. */
 const EXPIRY_SAFETY_MS = 5_000;
+/** Proactive refreshes start at least this far apart, whatever the answers said about expiry, ms. */
+export const MIN_PROACTIVE_GAP_MS = 5_000;
 
 export interface EngineEnvironment {
   readonly fetch: typeof fetch;
@@ -107,6 +110,8 @@ export class AuthEngine {
   #timerSet = false;
   /** Background retry after a refresh round failed on the network: not before this local time. */
   #retryAt = 0;
+  /** When the last proactive refresh started (local clock): the next one waits `MIN_PROACTIVE_GAP_MS`. */
+  #lastProactiveAt = Number.NEGATIVE_INFINITY;
   #closed = false;
 
   constructor(settings: EngineSettings, env: EngineEnvironment, behaviour: EngineBehaviour) {
@@ -329,7 +334,9 @@ export class AuthEngine {
   async #sendAuthorized(input: RequestInfo | URL, url: URL, init: RequestInit | undefined): Promise<Response> {
     assertReplayableBody(init);
     const token = await this.#usableToken();
-    const first = await this.#env.fetch(...withBearer(input, url, init, token.value));
+    const first = await this.#withheldIfTokenAnswer(
+      await this.#env.fetch(...withBearer(input, url, init, token.value)),
+    );
     if (!isInvalidTokenChallenge(first)) return first;
     let next: AccessToken;
     const current = this.#token;
@@ -344,7 +351,18 @@ export class AuthEngine {
     }
     await first.body?.cancel().catch(() => undefined);
     // The one retry: whatever it answers is the answer.
-    return this.#env.fetch(...withBearer(input, url, init, next.value));
+    return this.#withheldIfTokenAnswer(await this.#env.fetch(...withBearer(input, url, init, next.value)));
+  }
+
+  /** A request with the token that a redirect took to a token endpoint: its answer (a token) never reaches the caller. */
+  async #withheldIfTokenAnswer(response: Response): Promise<Response> {
+    if (!isTokenEndpointResponse(response, this.#settings.issuer)) return response;
+    await response.body?.cancel().catch(() => undefined);
+    throw new AuthClientError(
+      'ERR_REDIRECTED_TO_TOKEN_ENDPOINT',
+      'The request was redirected to a token endpoint; its answer is withheld',
+      { status: response.status },
+    );
   }
 
   async #usableToken(): Promise<AccessToken> {
@@ -421,12 +439,11 @@ export class AuthEngine {
       case 'token': {
         if (!this.#behaviour.shareTokens) return;
         const current = this.#token;
+        // Only a newer token than ours: a real rotation always expires later than what it replaces.
         if (current !== undefined && message.expiresAt <= current.expiresAt) return;
-        if (message.expiresAt <= this.#env.now()) return;
-        this.#adopt(
-          restoreAccessToken(message.token, message.expiresAt, message.lifetimeMs, message.scope),
-          'other-tab',
-        );
+        // Anything on the origin can post here: only a token this client could have got itself.
+        const token = acceptSharedToken(message, { now: this.#env.now(), issuer: this.#settings.issuer, current });
+        if (token !== undefined) this.#adopt(token, 'other-tab');
         return;
       }
       case 'signed-in':
@@ -451,7 +468,7 @@ export class AuthEngine {
   #schedule(): void {
     this.#clearTimer();
     if (this.#closed || !this.#settings.proactiveRefresh || this.#token === undefined) return;
-    const due = Math.max(refreshDueAt(this.#token, this.#settings.refreshLeewaySec), this.#retryAt);
+    const due = this.#proactiveDueAt(this.#token);
     const delay = Math.min(MAX_TIMER_MS, Math.max(0, due - this.#env.now()));
     this.#timerSet = true;
     this.#timer = this.#env.timers.setTimeout(() => {
@@ -463,20 +480,34 @@ export class AuthEngine {
   #tick(): void {
     const token = this.#token;
     if (this.#closed || token === undefined || !this.#settings.proactiveRefresh) return;
-    const due = Math.max(refreshDueAt(token, this.#settings.refreshLeewaySec), this.#retryAt);
-    if (this.#env.now() < due) {
+    const now = this.#env.now();
+    if (now < this.#proactiveDueAt(token)) {
       this.#schedule();
       return;
     }
     this.#clearTimer();
+    this.#lastProactiveAt = now;
     this.refresh('proactive').then(
       () => undefined,
       () => {
         // Whatever failed (network after the budget, or a refusal), wait before the next round.
-        const now = this.#env.now();
-        if (this.#retryAt <= now) this.#retryAt = now + this.#settings.retry.maxDelayMs;
+        const failedAt = this.#env.now();
+        if (this.#retryAt <= failedAt) this.#retryAt = failedAt + this.#settings.retry.maxDelayMs;
         this.#schedule();
       },
+    );
+  }
+
+  /**
+   * When the next proactive refresh may start: at the refresh point, after any backoff wait, and
+   * never sooner than `MIN_PROACTIVE_GAP_MS` after the previous one, so no answer (a token that is
+   * already stale on arrival, say) can make a tab refresh in a loop.
+   */
+  #proactiveDueAt(token: AccessToken): number {
+    return Math.max(
+      refreshDueAt(token, this.#settings.refreshLeewaySec),
+      this.#retryAt,
+      this.#lastProactiveAt + MIN_PROACTIVE_GAP_MS,
     );
   }
 

@@ -48,6 +48,22 @@ export function isTokenEndpoint(url: URL, issuer: string): boolean {
   return /^\/(auth\/(login|refresh)|oauth\/token)\/?$/.test(path.slice(prefix.length));
 }
 
+/**
+ * Whether a response to a request that carried the token came from a token endpoint after all:
+ * `fetch` follows redirects, so a same-origin 307/308 from an API route onto `/auth/refresh`
+ * would answer with a fresh token (in worker mode, to the page). An unparsable final URL counts.
+ */
+export function isTokenEndpointResponse(response: Response, issuer: string): boolean {
+  if (response.url === '') return false;
+  let url: URL;
+  try {
+    url = new URL(response.url);
+  } catch {
+    return true;
+  }
+  return isTokenEndpoint(url, issuer);
+}
+
 /** The fetch arguments with `Authorization: Bearer`, leaving the caller's input and init unused for a retry. */
 export function withBearer(
   input: RequestInfo | URL,

@@ -30,6 +30,8 @@ export function createBroadcastLock(channel: TabChannel, timing: BroadcastLockTi
   const claimWindowMs = timing.claimWindowMs ?? 40;
   const leaseMs = timing.leaseMs ?? 5000;
   const heartbeatMs = Math.max(1, Math.floor(leaseMs / 3));
+  /** Delivery delay a holder's lease end may carry beyond `leaseMs` from now. */
+  const leaseSlackMs = Math.min(1000, Math.ceil(leaseMs / 4));
   const id = randomId();
   const local = createLocalLock();
   /** Other holders we heard of: id -> lease end (Date.now clock; every tab shares the machine's clock). */
@@ -56,7 +58,9 @@ export function createBroadcastLock(channel: TabChannel, timing: BroadcastLockTi
         else if (claim !== undefined && precedes(message, claim)) lostClaim = true;
         break;
       case 'lock-held':
-        holders.set(message.id, message.until);
+        // A real holder's lease ends at most one lease from now (heartbeats renew it): a longer
+        // `until` is not believed, so no single message can block the lock for longer than that.
+        holders.set(message.id, Math.min(message.until, Date.now() + leaseMs + leaseSlackMs));
         if (claim !== undefined) lostClaim = true;
         break;
       case 'lock-release':

@@ -14,6 +14,8 @@ export const CLIENT_ERROR_CODES = {
   ERR_CLIENT_CLOSED: 'The auth client is closed',
   /** The auth server answered with something that is not a Tessera response. */
   ERR_BAD_RESPONSE: 'Unexpected response from the auth server',
+  /** A `client.fetch` request with the token was redirected onto a token endpoint; the answer was withheld. */
+  ERR_REDIRECTED_TO_TOKEN_ENDPOINT: 'The request was redirected to a token endpoint',
   /** Worker mode: the worker could not be started or stopped answering. */
   ERR_WORKER: 'The auth worker failed',
 } as const;

@@ -1,10 +1,13 @@
 /**
- * The BroadcastChannel the tabs (or workers) of one app talk over. Every message is validated:
- * anything on the same origin can post to a channel, so nothing received is trusted for more
- * than its shape. One channel carries both the session notices and, where Web Locks are
+ * The BroadcastChannel the tabs (or workers) of one app talk over. Every message is checked for
+ * its shape here: anything on the same origin can post to a channel. What a message may then do
+ * is decided by its receiver (a shared token: `acceptSharedToken`; a lock lease: clamped by the
+ * fallback lock). One channel carries both the session notices and, where Web Locks are
  * missing, the fallback lock's messages, so a token notice is always seen before the lock release
  * that follows it.
  */
+
+import { MAX_TOKEN_LIFETIME_MS } from './access-token.js';
 
 export type SignOutReason = 'logout' | 'logout-everywhere' | 'session-expired' | 'reuse-detected';
 
@@ -46,8 +49,9 @@ export function parseTabMessage(data: unknown): TabMessage | undefined {
   switch (m.t) {
     case 'token':
       if (!isShortString(m.token, 16_384) || !/^[\x21-\x7e]+$/.test(m.token)) return undefined;
-      if (!isTime(m.expiresAt) || !isTime(m.lifetimeMs) || m.lifetimeMs === 0 || typeof m.scope !== 'string')
+      if (!isTime(m.expiresAt) || !isTime(m.lifetimeMs) || m.lifetimeMs === 0 || m.lifetimeMs > MAX_TOKEN_LIFETIME_MS)
         return undefined;
+      if (typeof m.scope !== 'string' || m.scope.length > 4096) return undefined;
       return { t: 'token', token: m.token, expiresAt: m.expiresAt, lifetimeMs: m.lifetimeMs, scope: m.scope };
     case 'signed-in':
       return { t: 'signed-in' };

@@ -136,6 +136,7 @@ describe('method inputs', () => {
       'ERR_CLIENT_CLOSED',
       'ERR_NETWORK',
       'ERR_NOT_SIGNED_IN',
+      'ERR_REDIRECTED_TO_TOKEN_ENDPOINT',
       'ERR_WORKER',
     ]);
   });

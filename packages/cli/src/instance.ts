@@ -1,24 +1,34 @@
 /**
- * Opens Tessera on the configured database for `serve` and the operator commands: the embedded
- * SQLite store by default, configured from `TESSERA_*` variables like the server itself.
+ * Opens Tessera for `serve` and the operator commands, configured from `TESSERA_*` variables
+ * like the server itself: the embedded SQLite store by default, PostgreSQL for durable state
+ * when `TESSERA_DATABASE_URL` is set and Redis for ephemeral state when `TESSERA_REDIS_URL` is
+ * set (see stores.ts and docs/deploy.md).
  */
 
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import {
   AdminService,
   type AuthServer,
   type AuthServerConfigInput,
   createAuthServer,
+  type DurableStore,
+  type EphemeralStore,
   resolveConfig,
 } from '@tessera/server';
-import { SqliteStore } from '@tessera/store-sqlite';
 import type { Context } from './context.js';
+import { openStores } from './stores.js';
 
 export interface Instance {
   readonly server: AuthServer;
-  readonly store: SqliteStore;
+  /** The durable store (PostgreSQL or SQLite): users, sessions, tokens, keys, audit. */
+  readonly store: DurableStore;
+  /** The ephemeral store (Redis or SQLite): rate limits, denylist, revocation fan-out. */
+  readonly ephemeral: EphemeralStore;
   readonly admin: AdminService;
+  /** One line per store: what it is and where (passwords redacted). */
+  readonly storeDescription: readonly string[];
+  /** Loud notes about the store combination, printed by `serve`. */
+  readonly warnings: readonly string[];
   close(): Promise<void>;
 }
 
@@ -30,15 +40,11 @@ export async function openInstance(
   const env = ctx.env as NodeJS.ProcessEnv;
   const { config } = resolveConfig(input, env);
   const databasePath = resolve(ctx.cwd, config.databasePath);
-  mkdirSync(dirname(databasePath), { recursive: true, mode: 0o700 });
-  // The database holds password hashes and encrypted keys: owner-only from the first byte
-  // (SQLite gives its -wal and -shm files the same mode).
-  if (!existsSync(databasePath)) closeSync(openSync(databasePath, 'wx', 0o600));
-  const store = new SqliteStore({ path: databasePath });
+  const stores = await openStores(env, databasePath);
   try {
     const server = await createAuthServer({
-      durable: store,
-      ephemeral: store,
+      durable: stores.durable,
+      ephemeral: stores.ephemeral,
       env,
       keyTimer: options.serving === true,
       config: {
@@ -50,15 +56,18 @@ export async function openInstance(
     });
     return {
       server,
-      store,
+      store: stores.durable,
+      ephemeral: stores.ephemeral,
       admin: new AdminService(server.context),
+      storeDescription: stores.description,
+      warnings: stores.warnings,
       async close() {
         await server.close();
-        await store.close();
+        await stores.close();
       },
     };
   } catch (error) {
-    await store.close();
+    await stores.close();
     throw error;
   }
 }

@@ -76,13 +76,14 @@ export function readDatabaseSchema(env: Readonly<Record<string, string | undefin
 
 /**
  * The prefix of every Redis key Tessera writes: `TESSERA_REDIS_KEY_PREFIX`, default `tessera:`.
- * Throws `TypeError` naming the variable for spaces, control characters or more than 64 characters.
+ * Throws `TypeError` naming the variable unless it is 1-64 letters, digits and `:_-.` (safe inside
+ * a SCAN pattern and as the revocation channel's name).
  */
 export function readRedisKeyPrefix(env: Readonly<Record<string, string | undefined>>): string {
   const raw = env.TESSERA_REDIS_KEY_PREFIX ?? '';
   if (raw === '') return 'tessera:';
-  if (!/^[\x21-\x7e]{1,64}$/.test(raw)) {
-    throw new TypeError('TESSERA_REDIS_KEY_PREFIX must be 1-64 printable ASCII characters without spaces');
+  if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(raw)) {
+    throw new TypeError('TESSERA_REDIS_KEY_PREFIX must be 1-64 letters, digits or the characters : _ - .');
   }
   return raw;
 }

@@ -109,6 +109,9 @@ export function resolveConnection(options: RedisConnectionOptions): ResolvedConn
   return { keyPrefix, commandTimeoutMs, reconnectMaxMs, open };
 }
 
+/** One shared wait per connection, so a burst of requests at start adds one listener set, not one each. */
+const pendingReady = new WeakMap<Redis, Promise<void>>();
+
 /**
  * Resolves once `client` can take commands. A connection still being established is waited
  * for (up to `timeoutMs`); one that is known to be down (reconnecting) fails at once, so a
@@ -121,6 +124,17 @@ export function whenReady(client: Redis, operation: string, timeoutMs: number): 
     return Promise.reject(unavailableError(operation, new Error(`connection is ${status}`)));
   }
   if (status === 'wait') client.connect().catch(() => {});
+  let wait = pendingReady.get(client);
+  if (wait === undefined) {
+    wait = waitForReady(client, timeoutMs).finally(() => pendingReady.delete(client));
+    pendingReady.set(client, wait);
+  }
+  return wait.catch((error: unknown) => {
+    throw unavailableError(operation, error);
+  });
+}
+
+function waitForReady(client: Redis, timeoutMs: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const onReady = () => {
       cleanup();
@@ -128,11 +142,11 @@ export function whenReady(client: Redis, operation: string, timeoutMs: number): 
     };
     const onEnd = () => {
       cleanup();
-      reject(unavailableError(operation, new Error('connection failed')));
+      reject(new Error('connection failed'));
     };
     const timer = setTimeout(() => {
       cleanup();
-      reject(unavailableError(operation, new Error(`not connected after ${timeoutMs} ms`)));
+      reject(new Error(`not connected after ${timeoutMs} ms`));
     }, timeoutMs);
     function cleanup() {
       clearTimeout(timer);

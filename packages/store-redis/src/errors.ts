@@ -17,10 +17,21 @@ function isCommandError(error: unknown): boolean {
   return !UNAVAILABLE_REPLIES.test(error.message);
 }
 
+/**
+ * Redis did not answer: `ERR_SERVICE_UNAVAILABLE` (503). `retryAfterSec` is sent as
+ * `Retry-After`, as for an unavailable SQLite file; `detail` (logs only) names the operation.
+ */
+export class RedisUnavailableError extends AuthError {
+  readonly retryAfterSec = 1;
+  constructor(operation: string, cause: unknown) {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    super('ERR_SERVICE_UNAVAILABLE', { detail: `redis ${operation}: ${message}`, cause });
+  }
+}
+
 /** The typed 503 error for an unavailable Redis; `operation` names the store method for logs. */
-export function unavailableError(operation: string, cause: unknown): AuthError {
-  const message = cause instanceof Error ? cause.message : String(cause);
-  return new AuthError('ERR_SERVICE_UNAVAILABLE', { detail: `redis ${operation}: ${message}`, cause });
+export function unavailableError(operation: string, cause: unknown): RedisUnavailableError {
+  return new RedisUnavailableError(operation, cause);
 }
 
 /** Maps a failure of `operation` to the error the caller should see. */

@@ -5,6 +5,7 @@
  */
 
 export type { RedisConnectionOptions, RedisLogger } from './connection.js';
+export { RedisUnavailableError } from './errors.js';
 export type { RedisRevocationSource, RedisRevocationSourceOptions } from './redis-revocation-source.js';
 export { createRedisRevocationSource } from './redis-revocation-source.js';
 export type { RedisStoreOptions, UnavailablePolicy } from './redis-store.js';

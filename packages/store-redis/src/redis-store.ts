@@ -244,6 +244,14 @@ export class RedisStore implements EphemeralStore {
     };
   }
 
+  /**
+   * Resolves once the pub/sub subscription is live (at once when nothing subscribed), so a
+   * caller can be sure events published elsewhere from then on reach its listeners.
+   */
+  whenSubscribed(): Promise<void> {
+    return this.#subscribed ?? Promise.resolve();
+  }
+
   #openSubscriber(): void {
     const subscriber = this.#connection.open('tessera-subscriber', true);
     this.#subscriber = subscriber;

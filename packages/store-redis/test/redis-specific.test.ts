@@ -64,7 +64,8 @@ describe.skipIf(!available)('RedisStore on a shared Redis', () => {
     const seenB: number[] = [];
     a.subscribe((e) => seenA.push(e.id));
     b.subscribe((e) => seenB.push(e.id));
-    // Both subscriptions must be live before the other instance publishes.
+    // Both subscriptions must be live before either instance publishes.
+    await Promise.all([a.whenSubscribed(), b.whenSubscribed()]);
     await a.publish(event(1));
     await b.publish(event(2));
     await vi.waitFor(() => expect([seenA.length, seenB.length]).toEqual([2, 2]), { timeout: 5000 });

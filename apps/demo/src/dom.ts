@@ -1,5 +1,7 @@
 /** Small DOM helpers shared by the two pages: typed lookups and element building without innerHTML. */
 
+import { showJson } from './jwt/show-json.js';
+
 export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   const element = document.getElementById(id);
   if (element === null) throw new Error(`#${id} is missing from the page`);
@@ -20,9 +22,9 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   return element;
 }
 
-/** Pretty JSON for an output panel. */
+/** Pretty JSON for an output panel; never throws (see {@link showJson}). */
 export function prettyJson(value: unknown): string {
-  return JSON.stringify(value, null, 2);
+  return showJson(value, { indent: 2 });
 }
 
 /** Sets a pill's text and its ok/warn/bad colour. */

@@ -13,7 +13,8 @@ export type DecodeErrorCode =
   | 'ERR_TOKEN_BASE64URL'
   | 'ERR_TOKEN_UTF8'
   | 'ERR_TOKEN_JSON'
-  | 'ERR_TOKEN_NOT_OBJECT';
+  | 'ERR_TOKEN_NOT_OBJECT'
+  | 'ERR_TOKEN_TOO_DEEP';
 
 export type JsonObject = { readonly [key: string]: unknown };
 
@@ -32,11 +33,38 @@ export interface DecodeFailure {
   readonly message: string;
 }
 
+/**
+ * Deepest nesting of objects and arrays accepted in the header or payload (the top-level object
+ * is level 1). JSON.parse copes with far more, but JSON.stringify and every recursive walk over
+ * the claims would overflow the stack; real tokens nest a few levels.
+ */
+export const MAX_JSON_DEPTH = 64;
+
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 const PART_NAMES = ['header', 'payload', 'signature'] as const;
 
 function fail(code: DecodeErrorCode, message: string): DecodeFailure {
   return { ok: false, code, message };
+}
+
+/** The deepest `{`/`[` nesting in JSON text, counted without recursion (brackets inside strings ignored). */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i += 1; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      depth += 1;
+      if (depth > deepest) deepest = depth;
+    } else if (c === 0x7d || c === 0x5d) depth -= 1;
+  }
+  return deepest;
 }
 
 function parseObject(
@@ -58,6 +86,12 @@ function parseObject(
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return fail('ERR_TOKEN_NOT_OBJECT', `The ${part} must be a JSON object.`);
+  }
+  if (jsonDepth(text) > MAX_JSON_DEPTH) {
+    return fail(
+      'ERR_TOKEN_TOO_DEEP',
+      `The ${part} nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep: no real token does; it is not shown.`,
+    );
   }
   return { ok: true, value: value as JsonObject };
 }

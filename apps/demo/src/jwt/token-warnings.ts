@@ -5,6 +5,7 @@
  */
 
 import type { JsonObject } from './decode-jwt.js';
+import { showJson } from './show-json.js';
 import { formatDuration, isNumericDate, TIME_CLAIMS } from './token-times.js';
 
 export type WarningCode =
@@ -111,7 +112,7 @@ export function listWarnings(header: JsonObject, claims: JsonObject, nowSec: num
       warnings.push({
         code: 'time-invalid',
         severity: 'danger',
-        message: `${claim} is not a NumericDate (a number of seconds since 1970): ${JSON.stringify(claims[claim])}.`,
+        message: `${claim} is not a NumericDate (a number of seconds since 1970): ${showJson(claims[claim], { maxLength: 120 })}.`,
       });
     }
   }

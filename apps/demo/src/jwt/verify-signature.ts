@@ -2,8 +2,11 @@
  * Checks a decoded token's signature with WebCrypto against a pasted JWKS (or one JWK) or an
  * HMAC secret: ES256/384/512, RS256/384/512, PS256/384/512, EdDSA (Ed25519, where the runtime
  * supports it) and HS256/384/512. The header's `alg` only picks among keys of the matching
- * type (an RSA or EC key is never used as an HMAC secret); `alg: none` is never valid. Never
- * throws: every outcome is a {@link SignatureResult}.
+ * type (an RSA or EC key is never used as an HMAC secret); `alg: none` is never valid. Whether
+ * the pasted text is keys or a shared secret is the user's explicit choice ({@link KeyKind}),
+ * never a guess, and anything that looks like a key (PEM, base64 DER, an OpenSSH key, JSON) is
+ * refused as a secret: an issuer's public key is public, so an HS256 token "signed" with it
+ * proves nothing. Never throws: every outcome is a {@link SignatureResult}.
  */
 
 import type { DecodedJwt, JsonObject } from './decode-jwt.js';
@@ -30,6 +33,9 @@ export interface SignatureResult {
 }
 
 export type Jwk = JsonObject & { readonly kty?: unknown; readonly kid?: unknown; readonly alg?: unknown };
+
+/** What the pasted text is, as the user chose it: public keys (a JWKS or one JWK) or an HMAC shared secret. */
+export type KeyKind = 'jwks' | 'secret';
 
 export type KeyInput =
   | { readonly kind: 'jwks'; readonly keys: readonly Jwk[]; readonly hadPrivateParts: boolean }
@@ -75,15 +81,73 @@ function isObject(value: unknown): value is JsonObject {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
+/** The length a DER SEQUENCE says it has (tag, length octets, contents), or undefined when `bytes` is not one. */
+function derSequenceLength(bytes: Uint8Array): number | undefined {
+  if (bytes.length < 2 || bytes[0] !== 0x30) return undefined;
+  const first = bytes[1] as number;
+  if (first < 0x80) return 2 + first;
+  const octets = first & 0x7f;
+  if (octets === 0 || octets > 3 || bytes.length < 2 + octets) return undefined;
+  let length = 0;
+  for (let i = 0; i < octets; i += 1) length = length * 256 + (bytes[2 + i] as number);
+  return 2 + octets + length;
+}
+
+function decodeBase64(text: string): Uint8Array | undefined {
+  const standard = text.replace(/-/g, '+').replace(/_/g, '/').replace(/=+$/, '');
+  if (standard.length % 4 === 1) return undefined;
+  try {
+    const binary = atob(standard + '='.repeat((4 - (standard.length % 4)) % 4));
+    return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * Reads what was pasted: a JWKS (`{"keys": [...]}`), a single JWK, or anything else as an HMAC
- * secret (its UTF-8 bytes). `{ error }` when it is JSON but not a key or key set.
+ * What kind of key `text` looks like (`'a PEM key'`, ...), or undefined when it does not look like
+ * one. Such text must never be used as an HMAC secret: public keys are public.
  */
-export function parseKeyInput(text: string): KeyInput | { readonly error: string } {
+export function describeKeyLike(text: string): string | undefined {
   const trimmed = text.trim();
-  if (trimmed === '') return { error: 'Paste a JWKS, a JWK or an HS256 secret first.' };
-  if (!trimmed.startsWith('{') && !trimmed.startsWith('[')) {
+  if (/-----BEGIN [A-Z0-9 ]*-----/.test(trimmed)) return 'a PEM key';
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) return 'JSON (a JWK or JWKS)';
+  if (/^(ssh-(rsa|dss|ed25519)|ecdsa-sha2-|sk-(ssh|ecdsa)-)\S* [A-Za-z0-9+/=]{16,}/.test(trimmed))
+    return 'an OpenSSH key';
+  const compact = trimmed.replace(/\s+/g, '');
+  if (compact.length >= 24 && /^[A-Za-z0-9+/_-]+={0,2}$/.test(compact)) {
+    const bytes = decodeBase64(compact);
+    if (bytes !== undefined && derSequenceLength(bytes) === bytes.length) return 'a base64 DER key (SPKI/PKCS#8)';
+  }
+  return undefined;
+}
+
+function refuseKeyAsSecret(what: string): string {
+  return `This is ${what}, not a shared secret: a key is never used as an HMAC secret (its public half is public, so anyone could sign with it). Choose "Public keys" and paste it as a JWK or JWKS, e.g. this server's /.well-known/jwks.json.`;
+}
+
+/**
+ * Reads what was pasted as the user said it is: `'jwks'` (default), a JWKS (`{"keys": [...]}`)
+ * or a single JWK; `'secret'`, an HMAC secret (its UTF-8 bytes), refused when it looks like a
+ * key ({@link describeKeyLike}). `{ error }` with a message a person can act on otherwise.
+ */
+export function parseKeyInput(text: string, kind: KeyKind = 'jwks'): KeyInput | { readonly error: string } {
+  const trimmed = text.trim();
+  if (kind === 'secret') {
+    if (trimmed === '') return { error: 'Paste the shared secret (HS256/384/512) first.' };
+    const keyLike = describeKeyLike(text);
+    if (keyLike !== undefined) return { error: refuseKeyAsSecret(keyLike) };
     return { kind: 'secret', secret: new TextEncoder().encode(text) };
+  }
+  if (trimmed === '') return { error: 'Paste a JWKS or a JWK first.' };
+  if (!trimmed.startsWith('{') && !trimmed.startsWith('[')) {
+    const keyLike = describeKeyLike(text);
+    return {
+      error:
+        keyLike !== undefined
+          ? `This is ${keyLike}: paste the key as a JWK or JWKS (JSON with "kty"), e.g. this server's /.well-known/jwks.json.`
+          : 'Expected a JWKS ({"keys": [...]}) or a single JWK. For an HMAC shared secret, choose "Shared secret (HS256)".',
+    };
   }
   let value: unknown;
   try {
@@ -185,6 +249,9 @@ export async function verifySignature(token: DecodedJwt, input: KeyInput): Promi
         message: `The token is signed with ${alg}, a public-key algorithm: paste the JWKS, not a secret.`,
       };
     }
+    // Also here, for a KeyInput built without parseKeyInput: never a key as a secret.
+    const keyLike = describeKeyLike(new TextDecoder().decode(input.secret));
+    if (keyLike !== undefined) return { status: 'bad-key-input', message: refuseKeyAsSecret(keyLike) };
     try {
       const key = await subtle.importKey('raw', input.secret as BufferSource, importParams(spec), false, ['verify']);
       const ok = await subtle.verify(
@@ -211,7 +278,7 @@ export async function verifySignature(token: DecodedJwt, input: KeyInput): Promi
     if (spec.kind === 'hmac') {
       return {
         status: 'no-key',
-        message: `The token is signed with ${alg}: paste the shared secret (or an "oct" JWK).`,
+        message: `The token is signed with ${alg}: choose "Shared secret (HS256)" and paste the secret (or paste an "oct" JWK here).`,
       };
     }
     const named = typeof kid === 'string' && kid !== '' ? ` with kid "${kid}"` : '';

@@ -1,8 +1,15 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { createJwks, exportPrivateJwk, generateKey, signAccessToken, type TesseraKey } from '@tessera/core';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { type DecodedJwt, decodeJwt } from '../../src/jwt/decode-jwt.js';
-import { type KeyInput, parseKeyInput, verifySignature } from '../../src/jwt/verify-signature.js';
+import {
+  describeKeyLike,
+  type KeyInput,
+  type KeyKind,
+  parseKeyInput,
+  verifySignature,
+} from '../../src/jwt/verify-signature.js';
 
 const SIGN = { issuer: 'http://localhost:8080', audience: 'tessera-api', ttlSec: 600 };
 
@@ -12,8 +19,8 @@ function decoded(token: string): DecodedJwt {
   return result;
 }
 
-function keys(text: string): KeyInput {
-  const input = parseKeyInput(text);
+function keys(text: string, kind: KeyKind = 'jwks'): KeyInput {
+  const input = parseKeyInput(text, kind);
   if ('error' in input) throw new Error(input.error);
   return input;
 }
@@ -112,9 +119,9 @@ describe('verifySignature with tokens from jose', () => {
       .setProtectedHeader({ alg: 'HS256' })
       .setExpirationTime('5m')
       .sign(new TextEncoder().encode(secret));
-    expect((await verifySignature(decoded(token), keys(secret))).status).toBe('valid');
-    expect((await verifySignature(decoded(token), keys(`${secret}?`))).status).toBe('invalid');
-    expect((await verifySignature(decoded(tamperPayload(token)), keys(secret))).status).toBe('invalid');
+    expect((await verifySignature(decoded(token), keys(secret, 'secret'))).status).toBe('valid');
+    expect((await verifySignature(decoded(token), keys(`${secret}?`, 'secret'))).status).toBe('invalid');
+    expect((await verifySignature(decoded(tamperPayload(token)), keys(secret, 'secret'))).status).toBe('invalid');
   });
 
   it('uses only the public part of a pasted private JWK, and says it had private parts', async () => {
@@ -156,7 +163,7 @@ describe('verifySignature refuses what must never verify', () => {
   it('does not verify a public-key token with a pasted secret', async () => {
     const key = await generateKey('ES256');
     const { token } = signAccessToken({ sub: 'u' }, key, SIGN);
-    expect((await verifySignature(decoded(token), keys('some secret'))).status).toBe('no-key');
+    expect((await verifySignature(decoded(token), keys('some secret', 'secret'))).status).toBe('no-key');
   });
 
   it('rejects an ECDSA signature of the wrong length and unknown algorithms', async () => {
@@ -188,6 +195,53 @@ describe('parseKeyInput', () => {
     expect(parseKeyInput('{"nope": 1}')).toHaveProperty('error');
     expect(parseKeyInput('{"keys": []}')).toHaveProperty('error');
     expect(parseKeyInput('{"kty":"EC"}')).toMatchObject({ kind: 'jwks', hadPrivateParts: false });
-    expect(parseKeyInput('hunter2')).toMatchObject({ kind: 'secret' });
+    expect(parseKeyInput('hunter2', 'secret')).toMatchObject({ kind: 'secret' });
+    expect(parseKeyInput('', 'secret')).toHaveProperty('error');
+  });
+
+  it('never guesses: text in the keys field is keys, a secret only when the user says so', () => {
+    const jwks = parseKeyInput('hunter2');
+    expect(jwks).toHaveProperty('error');
+    expect((jwks as { error: string }).error).toMatch(/Shared secret/);
+  });
+
+  it('refuses as a secret anything that looks like a key (PEM, base64 DER, OpenSSH, JSON), pointing to JWK/JWKS', () => {
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const ed = generateKeyPairSync('ed25519');
+    const pem = ec.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const der = (key: typeof ec.publicKey) => key.export({ type: 'spki', format: 'der' }).toString('base64');
+    const keyLike = [
+      pem,
+      `\n  ${pem}\n`,
+      rsa.publicKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
+      rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      der(ec.publicKey),
+      der(rsa.publicKey),
+      der(ed.publicKey),
+      // The PEM body without its armour, line-wrapped, and in the base64url alphabet.
+      pem.split('\n').slice(1, -2).join('\n'),
+      Buffer.from(der(rsa.publicKey), 'base64').toString('base64url'),
+      'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl user@host',
+      JSON.stringify(ec.publicKey.export({ format: 'jwk' })),
+      JSON.stringify({ keys: [ec.publicKey.export({ format: 'jwk' })] }),
+    ];
+    for (const text of keyLike) {
+      const secret = parseKeyInput(text, 'secret');
+      expect(secret, text.slice(0, 40)).toHaveProperty('error');
+      expect((secret as { error: string }).error, text.slice(0, 40)).toMatch(/JWK or JWKS/);
+      expect(describeKeyLike(text), text.slice(0, 40)).toBeDefined();
+      // In the keys field a PEM or DER key is explained too, not taken for anything else.
+      if (!text.trim().startsWith('{')) expect(parseKeyInput(text), text.slice(0, 40)).toHaveProperty('error');
+    }
+    // Ordinary secrets, base64 ones included, are secrets.
+    for (const text of [
+      'hunter2',
+      'a-shared-secret-of-at-least-32-bytes!!',
+      'q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq80=',
+    ]) {
+      expect(describeKeyLike(text), text).toBeUndefined();
+      expect(parseKeyInput(text, 'secret'), text).toMatchObject({ kind: 'secret' });
+    }
   });
 });

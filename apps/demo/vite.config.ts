@@ -1,6 +1,7 @@
 // Vite build of the demo SPA and the decoder (multi-page). `@tessera/client` resolves to the
 // SDK's TypeScript sources, like the root vitest config, so the bundle never depends on a stale
-// `dist`; the worker is bundled separately through `?worker&url`.
+// `dist`; Vite bundles the SDK's worker from its default
+// `new Worker(new URL('./worker.js', import.meta.url))` (worker.ts), once.
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
@@ -11,10 +12,7 @@ export default defineConfig({
   base: '/',
   publicDir: here('./public'),
   resolve: {
-    alias: [
-      { find: /^@tessera\/client$/, replacement: here('../../packages/client/src/index.ts') },
-      { find: /^@tessera\/client\/worker$/, replacement: here('../../packages/client/src/worker.ts') },
-    ],
+    alias: [{ find: /^@tessera\/client$/, replacement: here('../../packages/client/src/index.ts') }],
   },
   build: {
     outDir: here('./dist'),

@@ -6,7 +6,6 @@
 
 import '../styles.css';
 import { type AuthClient, AuthClientError, type AuthEvent, createAuthClient } from '@tessera/client';
-import workerUrl from '@tessera/client/worker?worker&url';
 import { byId, el, prettyJson, setPill } from '../dom.js';
 import { describeEvent, formatClock, formatRemaining, summariseUserAgent } from './describe-event.js';
 
@@ -50,7 +49,8 @@ try {
     issuer: location.origin,
     mode,
     proactiveRefresh,
-    ...(mode === 'worker' ? { workerUrl } : {}),
+    // No workerUrl: the SDK's default `new URL('./worker.js', import.meta.url)` is what Vite
+    // bundles (once); passing a `?worker&url` copy as well would ship the worker twice.
   });
 } catch (error) {
   ui.loading.hidden = true;

@@ -3,7 +3,8 @@
  * reproduced defect (flip to `it` once fixed).
  */
 
-import type { Browser, BrowserContext } from 'playwright-core';
+import { createHmac, generateKeyPairSync } from 'node:crypto';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { launchChromium, openContext } from '../e2e/support/browser.js';
 import { byTestId } from '../e2e/support/demo-page.js';
@@ -15,6 +16,14 @@ let demo: DemoServer;
 const contexts: BrowserContext[] = [];
 
 const enc = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+
+/** Fills the key field, clicks "Verify signature" and returns the signature pill once it has a result. */
+async function verifyWith(page: Page, text: string): Promise<string> {
+  await byTestId(page, 'decoder-jwks-input').fill(text);
+  await byTestId(page, 'decoder-verify').click();
+  await expect.poll(() => byTestId(page, 'decoder-signature').textContent()).not.toMatch(/not checked|checking/);
+  return ((await byTestId(page, 'decoder-signature').textContent()) ?? '').trim();
+}
 
 async function openDecoderAt(fragment: string) {
   const context = await openContext(browser);
@@ -69,6 +78,32 @@ describe.skipIf(skipE2e)('decoder page, hostile input', { timeout: 60_000 }, () 
     expect((await byTestId(page, 'decoder-times').textContent())?.trim()).toBe('');
     expect(await byTestId(page, 'decoder-error').isVisible()).toBe(true);
     expect(await byTestId(page, 'decoder-error').textContent()).toMatch(/more than 64 levels/);
+  });
+
+  it('verifies with a shared secret only when chosen, and refuses the issuer\u2019s public PEM as one', async () => {
+    const secret = 'a-shared-secret-of-at-least-32-bytes!!';
+    const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .publicKey.export({ type: 'spki', format: 'pem' })
+      .toString();
+    const sign = (key: string) => {
+      const input = `${enc({ alg: 'HS256', typ: 'JWT' })}.${enc({ sub: 'admin', exp: 4_000_000_000 })}`;
+      return `${input}.${createHmac('sha256', key).update(input).digest('base64url')}`;
+    };
+    const { page, errors } = await openDecoderAt(sign(secret));
+    await expect.poll(() => byTestId(page, 'decoder-claims').textContent()).toContain('admin');
+    // Keys are the default: the secret's text is not taken for one.
+    expect(await verifyWith(page, secret)).toBe('bad-key-input');
+    await byTestId(page, 'decoder-key-kind-secret').check();
+    expect(await byTestId(page, 'decoder-key-label').textContent()).toMatch(/secret/i);
+    expect(await verifyWith(page, secret)).toBe('valid');
+    expect(await verifyWith(page, `${secret}?`)).toBe('invalid');
+    // A token forged with the public PEM as the HMAC secret: refused, with the way to paste it.
+    await byTestId(page, 'decoder-input').fill(sign(pem));
+    expect(await verifyWith(page, pem)).toBe('bad-key-input');
+    expect(await byTestId(page, 'decoder-signature-detail').textContent()).toMatch(/JWK or JWKS/);
+    await byTestId(page, 'decoder-key-kind-jwks').check();
+    expect(await verifyWith(page, pem)).toBe('bad-key-input');
+    expect(errors).toEqual([]);
   });
 
   it('renders markup in a linked token as text: no element, no script runs (sound)', async () => {

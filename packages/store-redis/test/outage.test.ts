@@ -6,7 +6,7 @@
  * Redis is never touched here.
  */
 
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,8 +14,10 @@ import { AuthError } from '@tessera/core';
 import { createAuthServer } from '@tessera/server';
 import type { RevocationEvent } from '@tessera/server/contracts';
 import { SqliteStore } from '@tessera/store-sqlite';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createRedisRevocationSource, RedisStore, RedisUnavailableError } from '../src/index.js';
+import { TAKE_TOKEN } from '../src/scripts.js';
 import { freePort, hasRedisServer, PrivateRedis } from './support/redis.js';
 
 const nowSec = () => Math.floor(Date.now() / 1000);
@@ -183,6 +185,29 @@ describe.skipIf(!(await hasRedisServer()))('a private redis-server that dies and
     await vi.waitFor(() => expect(viaSource).toContain(3), { timeout: 5000 });
     expect(source.isRevoked({ jti: 'x', sub: 'u', iat: 0, sid: 's-3' })).toBe(true);
     expect(source.isRevoked({ jti: 'x', sub: 'u', iat: 0, sid: 's-1' })).toBe(true);
+  });
+
+  it('scripts run by SHA fall back to EVAL on a server that does not know them (fresh or after SCRIPT FLUSH)', async () => {
+    const redis = await privateRedis();
+    const store = new RedisStore({ url: redis.url, keyPrefix: 'tessera-test:scripts:' });
+    const raw = new Redis(redis.url);
+    cleanups.push(
+      () => store.close(),
+      async () => {
+        raw.disconnect();
+      },
+    );
+    const now = nowSec();
+    // A fresh server: the first EVALSHA gets NOSCRIPT.
+    expect((await store.takeToken('k', 2, 0.01, now)).allowed).toBe(true);
+    const [known] = (await raw.script(
+      'EXISTS',
+      createHash('sha1').update(TAKE_TOKEN.source).digest('hex'),
+    )) as number[];
+    expect(known).toBe(1);
+    await raw.script('FLUSH');
+    expect((await store.takeToken('k', 2, 0.01, now)).allowed).toBe(true);
+    expect((await store.takeToken('k', 2, 0.01, now)).allowed).toBe(false);
   });
 
   it('the auth server answers 503 ERR_SERVICE_UNAVAILABLE while Redis is down, and serves again after', async () => {

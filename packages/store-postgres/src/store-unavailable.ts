@@ -1,13 +1,12 @@
 /**
  * The one error this adapter adds: PostgreSQL is unreachable, restarting, overloaded or the
- * store is closed. Callers switch on `code`; the auth server answers it with a 503
- * ERR_SERVICE_UNAVAILABLE (plus `retry-after`) instead of a 500, and the pg error (whose
- * message may name hosts or SQL) stays in `cause`, for the log only.
- *
- * The server recognises store unavailability by message (`isStoreUnavailable` in
- * packages/server/src/http/errors.ts matches "store is closed" or "database connection is not
- * open"), the way it recognises SqliteStore's, so every message below contains one of them.
+ * store is closed. It is an `AuthError` with code ERR_SERVICE_UNAVAILABLE from the one error
+ * table, so the auth server answers it with a 503 and `retry-after: 1` (`retryAfterSec`), never
+ * a 500. The public message is the table's; the pg error (whose message may name hosts or SQL)
+ * goes only to `detail` and `cause`, for the log.
  */
+
+import { AuthError } from '@tessera/core';
 
 export type StoreUnavailableReason =
   /** `close()` was called. */
@@ -25,18 +24,15 @@ export type StoreUnavailableReason =
   /** A deadlock or serialization failure: the transaction was rolled back and may be retried. */
   | 'conflict';
 
-export class StoreUnavailableError extends Error {
-  override readonly name = 'StoreUnavailableError';
-  readonly code = 'ERR_STORE_UNAVAILABLE';
+export class StoreUnavailableError extends AuthError {
+  /** Seconds a client should wait before retrying; the server sends it as `retry-after`. */
+  readonly retryAfterSec = 1;
   readonly reason: StoreUnavailableReason;
 
-  constructor(reason: StoreUnavailableReason, options?: { cause?: unknown }) {
-    super(
-      reason === 'closed'
-        ? 'store is closed'
-        : `PostgreSQL unavailable (${reason}): the database connection is not open or did not answer in time`,
-      options,
-    );
+  constructor(reason: StoreUnavailableReason, options: { cause?: unknown } = {}) {
+    const cause = options.cause;
+    const why = cause instanceof Error ? `: ${cause.message}` : cause === undefined ? '' : `: ${String(cause)}`;
+    super('ERR_SERVICE_UNAVAILABLE', { detail: `postgres ${reason}${why}`, cause });
     this.reason = reason;
   }
 }

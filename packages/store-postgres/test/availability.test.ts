@@ -1,6 +1,6 @@
 /**
- * Availability failures surface as StoreUnavailableError (code ERR_STORE_UNAVAILABLE), which
- * the auth server answers with 503 ERR_SERVICE_UNAVAILABLE, never a raw pg error in a 500.
+ * Availability failures surface as StoreUnavailableError (an AuthError, code
+ * ERR_SERVICE_UNAVAILABLE), which the auth server answers with a 503, never a raw pg error in a 500.
  */
 
 import { randomBytes } from 'node:crypto';
@@ -22,7 +22,7 @@ async function expectUnavailable(promise: Promise<unknown>, reason: StoreUnavail
     (e: unknown) => e,
   );
   expect(error).toBeInstanceOf(StoreUnavailableError);
-  expect(error).toMatchObject({ code: 'ERR_STORE_UNAVAILABLE', reason });
+  expect(error).toMatchObject({ code: 'ERR_SERVICE_UNAVAILABLE', status: 503, retryAfterSec: 1, reason });
 }
 
 describe('unreachable PostgreSQL', () => {

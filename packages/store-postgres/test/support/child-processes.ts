@@ -18,19 +18,28 @@ const MODULES = ['postgres-store', 'migrations', 'rows', 'store-unavailable'] as
 /** Writes the transpiled adapter and the child script into `into`; returns the script path. */
 export function buildRotateChild(into: string): string {
   const src = fileURLToPath(new URL('../../src/', import.meta.url));
+  // AuthError comes from core's error table, a module without imports of its own.
+  const coreErrors = fileURLToPath(new URL('../../../core/src/errors.ts', import.meta.url));
   const pgPath = createRequire(import.meta.url).resolve('pg');
-  for (const name of MODULES) {
-    const { outputText } = ts.transpileModule(readFileSync(join(src, `${name}.ts`), 'utf8'), {
+  const transpile = (file: string) =>
+    ts.transpileModule(readFileSync(file, 'utf8'), {
       compilerOptions: {
         module: ts.ModuleKind.CommonJS,
         target: ts.ScriptTarget.ES2022,
         esModuleInterop: true,
         verbatimModuleSyntax: false,
       },
-    });
-    let code = outputText.replace('require("pg")', `require(${JSON.stringify(pgPath)})`);
+    }).outputText;
+  const core = transpile(coreErrors);
+  if (/require\(/.test(core)) throw new Error('core/src/errors.ts gained an import: the child build must follow it');
+  writeFileSync(join(into, 'core-errors.cjs'), core);
+  for (const name of MODULES) {
+    let code = transpile(join(src, `${name}.ts`))
+      .replace('require("pg")', `require(${JSON.stringify(pgPath)})`)
+      .replace('require("@tessera/core")', 'require("./core-errors.cjs")');
     for (const other of MODULES) code = code.replaceAll(`require("./${other}.js")`, `require("./${other}.cjs")`);
-    if (/require\("\.\/[a-z-]+\.js"\)/.test(code)) throw new Error(`${name}: an import was not redirected`);
+    const unresolved = /require\("(?!\.\/[a-z-]+\.cjs"|\/)[^"]*"\)/.exec(code);
+    if (unresolved !== null) throw new Error(`${name}: ${unresolved[0]} was not redirected`);
     writeFileSync(join(into, `${name}.cjs`), code);
   }
   const script = join(into, 'rotate-child.cjs');

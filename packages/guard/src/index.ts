@@ -38,7 +38,7 @@ export type { HeaderGetter, HeadersLike, RequestLike } from './request.js';
 export type { GuardErrorOptions, GuardResponse, ToResponseOptions } from './response.js';
 export { DEFAULT_REALM, GuardError, toResponse } from './response.js';
 export type { RevocationFeed, RevocationFeedLogger, RevocationFeedOptions } from './revocation-feed.js';
-export { createRevocationFeed } from './revocation-feed.js';
+export { createRevocationFeed, RevocationSet } from './revocation-feed.js';
 export type { RevocableClaims, RevocationEvent, RevocationKind, RevocationSource } from './revocation-source.js';
 export { hasScopes } from './scopes.js';
 

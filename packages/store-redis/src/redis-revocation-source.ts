@@ -12,11 +12,10 @@
  * Redis has been unreachable for longer than its `maxStalenessSec`.
  */
 
-import type { RevocableClaims, RevocationEvent, RevocationSource } from '@tessera/guard';
+import { type RevocableClaims, type RevocationEvent, RevocationSet, type RevocationSource } from '@tessera/guard';
 import type { Redis } from 'ioredis';
 import { type RedisConnectionOptions, resolveConnection } from './connection.js';
 import { decodeRevocation } from './revocation-codec.js';
-import { RevocationSet } from './revocation-set.js';
 
 export interface RedisRevocationSourceOptions extends RedisConnectionOptions {
   /** Whole seconds since the epoch, for dropping expired entries. Default: the system clock. */

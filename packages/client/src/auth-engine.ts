@@ -52,6 +52,14 @@ import type {
 export const MAX_TIMER_MS = 30_000;
 /** A token this close to expiry is not sent even when a refresh could not be made, ms. */
 const EXPIRY_SAFETY_MS = 5_000;
+/**
+ * How long a tab keeps the cross-tab lock after announcing a shared token. A BroadcastChannel
+ * message and a lock grant travel separately, and nothing orders them: released at once, the
+ * next waiting tab can be granted the lock before the token reaches it and refresh again (a
+ * second, harmless but needless rotation, seen in Chromium under load). Only the lock is held;
+ * the caller has its token already. Real time, not the injected clock: it spaces deliveries.
+ */
+const LOCK_HANDOFF_MS = 150;
 /** Proactive refreshes start at least this far apart, whatever the answers said about expiry, ms. */
 export const MIN_PROACTIVE_GAP_MS = 5_000;
 
@@ -274,19 +282,29 @@ export class AuthEngine {
   async #runRefresh(trigger: RefreshTrigger, before: AccessToken | undefined, epoch: number): Promise<AccessToken> {
     const { baseDelayMs, maxDelayMs, maxAttempts } = this.#settings.retry;
     for (let attempt = 1; ; attempt++) {
-      const outcome = await this.#lock.run(async () => {
-        if (this.#closed) throw new AuthClientError('ERR_CLIENT_CLOSED');
-        if (epoch !== this.#epoch) return undefined;
-        // Another tab refreshed while we waited for the lock and its token reached us: no network.
-        const current = this.#token;
-        if (current !== undefined && current !== before && this.#isFresh(current)) return { kind: 'adopted' } as const;
-        const result = await requestRefresh(this.#api);
-        if (result.kind === 'ok' && epoch === this.#epoch && !this.#closed) {
-          // Applied and announced inside the lock, so the next holder already sees it.
-          this.#adopt(result.token, trigger);
-          this.#announce(result.token);
-        }
-        return result;
+      type Outcome = Awaited<ReturnType<typeof requestRefresh>> | { readonly kind: 'adopted' } | undefined;
+      const outcome = await new Promise<Outcome>((resolveEarly, rejectEarly) => {
+        this.#lock
+          .run(async (): Promise<Outcome> => {
+            if (this.#closed) throw new AuthClientError('ERR_CLIENT_CLOSED');
+            if (epoch !== this.#epoch) return undefined;
+            // Another tab refreshed while we waited for the lock and its token reached us: no network.
+            const current = this.#token;
+            if (current !== undefined && current !== before && this.#isFresh(current)) return { kind: 'adopted' };
+            const result = await requestRefresh(this.#api);
+            if (result.kind === 'ok' && epoch === this.#epoch && !this.#closed) {
+              // Applied and announced inside the lock; the lock is kept a moment longer so the
+              // announcement reaches the other tabs before one of them can take the lock.
+              this.#adopt(result.token, trigger);
+              this.#announce(result.token);
+              if (this.#behaviour.shareTokens && this.#channel !== undefined) {
+                resolveEarly(result);
+                await new Promise<void>((done) => setTimeout(done, LOCK_HANDOFF_MS));
+              }
+            }
+            return result;
+          })
+          .then(resolveEarly, rejectEarly);
       });
       this.#assertOpen();
       if (outcome === undefined || epoch !== this.#epoch) {

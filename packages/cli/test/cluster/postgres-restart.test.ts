@@ -91,7 +91,17 @@ describeCluster('cluster: PostgreSQL restarted under load', () => {
         sessions.map(async (s, n) => {
           let i = n;
           while (Date.now() < deadline) {
-            const a = await refresh(urls[i++ % 2] as string, s.token);
+            const url = urls[i++ % 2] as string;
+            let a: Answer;
+            try {
+              a = await refresh(url, s.token);
+            } catch (error) {
+              const which = cluster.instances.find((x) => x.url === url);
+              unexpected.push(
+                `${url}: ${String(error)} (${String((error as Error).cause)}); process exit ${which?.child.exitCode} ${which?.child.signalCode}; stderr: ${which?.stderr().slice(-2000)}`,
+              );
+              return;
+            }
             if (a.status === 200 && a.token !== undefined) {
               s.token = a.token;
               s.seen.add(a.token);

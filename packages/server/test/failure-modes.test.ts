@@ -1,7 +1,7 @@
 /** Internal failures answer with a code and no internals: 503 when the store is unavailable, 500 otherwise. */
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Harness, logIn, signUp, startHarness } from './support/harness.js';
+import { clearsRefreshCookie, type Harness, logIn, signUp, startHarness } from './support/harness.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -26,6 +26,9 @@ describe('failure modes', () => {
       code: 'ERR_SERVICE_UNAVAILABLE',
     });
     expect(res.headers['retry-after']).toBe('1');
+    // The session may be intact: the client's retry must still carry its refresh cookie.
+    expect(res.headers['set-cookie']).toBeUndefined();
+    expect(clearsRefreshCookie(res.headers['set-cookie'])).toBe(false);
     const ready = await h.server.app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(503);
   });

@@ -168,12 +168,8 @@ describeCluster('cluster: PostgreSQL restarted under load', () => {
     60_000,
   );
 
-  // KNOWN DEFECT (packages/server, refresh route): a 503 answer also sends
-  // `Set-Cookie: __Secure-tessera_rt=; Max-Age=0`, so a browser drops its refresh cookie on a
-  // passing database outage and the user is signed out although the session is intact. This
-  // test states the right behaviour and is expected to fail until the server keeps the cookie
-  // on ERR_SERVICE_UNAVAILABLE.
-  it.fails('a 503 leaves the refresh cookie in place (known defect: it is cleared)', async () => {
+  // A 503 must not clear the refresh cookie: the session is intact and the retry needs it.
+  it('a 503 leaves the refresh cookie in place', async () => {
     const url = cluster.urls[0] as string;
     const { refreshToken } = await login(url, 'restart@example.com');
     pg.stop();

@@ -140,6 +140,8 @@ export class PostgresStore implements DurableStore {
   readonly #sql: ReturnType<typeof buildSql>;
   #closed = false;
   #closing: Promise<void> | undefined;
+  /** The first connection error each client reported, while checked out or idle. */
+  readonly #lost = new WeakMap<pg.Client, Error>();
 
   constructor(options: PostgresStoreOptions) {
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
@@ -178,6 +180,17 @@ export class PostgresStore implements DurableStore {
     // a listener it would crash the process. The pool drops that client and the next query
     // opens a new connection or fails with StoreUnavailableError.
     this.#pool.on('error', () => {});
+    // A checked-out client can lose its connection too: a FATAL (57P01 on a restart) that
+    // arrives while no statement of it is in flight, e.g. between two statements of a
+    // transaction, is an 'error' event on the client itself, which the pool does not listen to
+    // while the client is out. Every client gets a listener for its whole life; the error is
+    // kept so the transaction holding the client fails with it (StoreUnavailableError) and the
+    // pool destroys the client (it is no longer queryable) instead of reusing it.
+    this.#pool.on('connect', (client) => {
+      client.on('error', (error: Error) => {
+        if (!this.#lost.has(client)) this.#lost.set(client, error);
+      });
+    });
   }
 
   // --- plumbing ---
@@ -208,10 +221,14 @@ export class PostgresStore implements DurableStore {
       await client.query('BEGIN');
       const result = await work(client);
       await client.query('COMMIT');
+      // Lost after COMMIT's answer: committed; the pool drops the client (not queryable).
       client.release();
       return result;
-    } catch (error) {
-      let broken = isConnectionBroken(error);
+    } catch (failure) {
+      // A statement that failed because the connection was lost reports a secondary error
+      // ("not queryable"); the connection's own error says why (57P01: server_unavailable).
+      const error = this.#lost.get(client) ?? failure;
+      let broken = this.#lost.has(client) || isConnectionBroken(error);
       if (!broken) {
         try {
           await client.query('ROLLBACK');

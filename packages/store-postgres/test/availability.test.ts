@@ -140,6 +140,74 @@ if (requireDatabase(await probeDatabase())) {
       await expect(store.ping()).resolves.toBeUndefined();
     });
 
+    /** The pid of the store's only backend (max: 1), found by its unique application_name. */
+    async function storeBackendPid(): Promise<number> {
+      const { rows } = await admin.query<{ pid: number }>(
+        'SELECT pid FROM pg_stat_activity WHERE application_name = $1',
+        [applicationName],
+      );
+      expect(rows).toHaveLength(1);
+      return (rows[0] as { pid: number }).pid;
+    }
+
+    async function waitUntilWaitingOnLock(pid: number): Promise<void> {
+      for (let i = 0; i < 100; i++) {
+        const { rows } = await admin.query<{ wait: string | null }>(
+          'SELECT wait_event_type AS wait FROM pg_stat_activity WHERE pid = $1',
+          [pid],
+        );
+        if (rows[0]?.wait === 'Lock') return;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      throw new Error('the store never waited on the family lock');
+    }
+
+    it('a backend terminated mid-statement (57P01, a PostgreSQL restart) fails that call as unavailable and crashes nothing', async () => {
+      const first = await seedSession(store, 's-kill-busy');
+      const pid = await storeBackendPid();
+      const release = await holdFamilyLock('s-kill-busy');
+      // The store's connection is checked out inside a rotation, its statement waiting on the lock.
+      const rotation = store.rotateRefreshToken(rotateInput(first, 'killed'));
+      rotation.catch(() => undefined);
+      await waitUntilWaitingOnLock(pid);
+      await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+      await expectUnavailable(rotation, 'server_unavailable');
+      await release();
+      expect((await store.rotateRefreshToken(rotateInput(first, 'after'))).outcome).toBe('rotated');
+    });
+
+    it('a backend terminated while its client is checked out between statements crashes nothing (no unhandled pg error event)', async () => {
+      const first = await seedSession(store, 's-kill-idle');
+      const pid = await storeBackendPid();
+      await holdFamilyLock('s-kill-idle'); // released by the COMMIT below
+      const rotation = store.rotateRefreshToken(rotateInput(first, 'killed'));
+      rotation.catch(() => undefined);
+      await waitUntilWaitingOnLock(pid);
+      // Release the lock, and 150 ms later (the store's backend has answered the locking
+      // statement and sits idle in its transaction) terminate it, while this process's event
+      // loop is blocked: the answer and the FATAL 57P01 then arrive in one read, the FATAL on a
+      // checked-out client with no statement in flight, which pg reports as an 'error' event.
+      const killer = new pg.Client({ connectionString: DATABASE_URL });
+      killer.on('error', () => {});
+      await killer.connect();
+      try {
+        const commit = admin.query('COMMIT');
+        const kill = killer.query('SELECT pg_sleep(0.15), pg_terminate_backend($1)', [pid]);
+        const until = Date.now() + 600;
+        while (Date.now() < until) {
+          // Busy-wait: nothing of this process runs, the socket buffers fill.
+        }
+        await commit;
+        await kill;
+      } finally {
+        await killer.end();
+      }
+      await expectUnavailable(rotation, 'server_unavailable');
+      // Nothing of the killed rotation remains, and the store reconnects.
+      expect(await store.findRefreshToken(rotateInput(first, 'killed').next.hash)).toBeUndefined();
+      expect((await store.rotateRefreshToken(rotateInput(first, 'after'))).outcome).toBe('rotated');
+    });
+
     it('the auth server answers a PostgreSQL outage with 503 ERR_SERVICE_UNAVAILABLE and no pg detail', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'tessera-pg-server-'));
       const ephemeral = new SqliteStore({ path: ':memory:' });

@@ -14,6 +14,7 @@ import { SqliteStore } from '@tessera/store-sqlite';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { open } from '../src/services/sealed-box.js';
+import { SigningKeyManager } from '../src/services/signing-keys.js';
 import {
   claimsOf,
   cookieValue,
@@ -220,6 +221,44 @@ describe('a week of daily key rotations, as verifiers see it', () => {
 });
 
 describe('key schedule across instances', () => {
+  it('instances starting together on an empty store sign with one current key; the extras retire while published', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-keys-race-'));
+    const store = new SqliteStore({ path: join(dir, 'tessera.sqlite') });
+    try {
+      await store.migrate();
+      const masterKey = randomBytes(32);
+      const policy = {
+        alg: 'ES256' as const,
+        rotationIntervalSec: DAY,
+        jwksMaxAgeSec: JWKS_MAX_AGE,
+        tokenLifetimeSec: TOKEN_LIFE,
+      };
+      const managers = [0, 1, 2].map(() => new SigningKeyManager(store, masterKey, policy));
+      await Promise.all(managers.map((m) => m.tick(START)));
+      const currents = (await store.listSigningKeys()).filter((r) => r.state === 'current');
+      // Without the fix each manager found no key and activated its own: three signing keys.
+      expect(currents.length).toBeGreaterThanOrEqual(1);
+      await Promise.all(managers.map((m) => m.tick(START + 60)));
+      const records = await store.listSigningKeys();
+      const current = records.filter((r) => r.state === 'current');
+      expect(current).toHaveLength(1);
+      for (const m of managers) expect(m.current.kid).toBe(current[0]?.kid);
+      // Any extra that may have signed stays published until its tokens expired, then retires.
+      for (const extra of records.filter((r) => r.state === 'retiring')) {
+        expect(extra.expiresAt).toBeGreaterThanOrEqual(START + 60 + TOKEN_LIFE);
+        expect(managers[0]?.jwks.keys.some((k) => k.kid === extra.kid)).toBe(true);
+      }
+      await Promise.all(managers.map((m) => m.tick(START + 60 + TOKEN_LIFE + 1)));
+      const after = await store.listSigningKeys();
+      expect(after.filter((r) => r.state === 'retiring')).toHaveLength(0);
+      expect(after.filter((r) => r.state === 'current')).toHaveLength(1);
+      expect(after.filter((r) => r.state === 'next')).toHaveLength(1);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('two instances ticking at the same moment end with one next key and one current key', async () => {
     const masterKey = randomBytes(32);
     const a = await startHarness({ keyRotationIntervalSec: DAY }, { masterKey });

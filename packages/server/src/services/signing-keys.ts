@@ -119,7 +119,7 @@ export class SigningKeyManager {
       keys.set(record.kid, this.#keys.get(record.kid) ?? this.#decrypt(record));
     }
     this.#keys = keys;
-    const current = this.#records.find((r) => r.state === 'current');
+    const current = canonicalCurrent(this.#records);
     this.#current = current === undefined ? undefined : keys.get(current.kid);
     this.#keySet = new KeySet(keys.values());
     const order = { current: 0, next: 1, retiring: 2, retired: 3 } as const;
@@ -137,7 +137,20 @@ export class SigningKeyManager {
   async tick(now: number): Promise<KeyChange[]> {
     await this.#load();
     const changes: KeyChange[] = [];
-    const current = this.#records.find((r) => r.state === 'current');
+    // Fix: instances starting together on an empty store (scale-out) could each find no key and
+    // each create and activate one: several `current` keys, all signing, and only one of them
+    // ever rotated. Every instance signs with the canonical one (earliest activated); the others
+    // retire like a rotated-out key, staying published until the tokens they signed expired.
+    for (const extra of this.#records.filter((r) => r.state === 'current' && r !== canonicalCurrent(this.#records))) {
+      await this.#store.updateSigningKey(extra.kid, {
+        state: 'retiring',
+        retiredAt: now,
+        expiresAt: now + this.#policy.tokenLifetimeSec + (this.#policy.scheduleIntervalSec ?? 0),
+      });
+      changes.push({ kind: 'retiring', kid: extra.kid });
+    }
+    if (changes.length > 0) await this.#load();
+    const current = canonicalCurrent(this.#records);
     const next = this.#records.find((r) => r.state === 'next');
     if (current === undefined) {
       // First start (nothing can have cached a JWKS yet) or a lost current key: sign at once.
@@ -207,7 +220,7 @@ export class SigningKeyManager {
    */
   async rotateNow(now: number, options: { force?: boolean } = {}): Promise<KeyChange[]> {
     await this.#load();
-    const current = this.#records.find((r) => r.state === 'current');
+    const current = canonicalCurrent(this.#records);
     const next = this.#records.find((r) => r.state === 'next');
     if (current === undefined || next === undefined) return this.tick(now);
     if (!options.force && next.createdAt + this.#policy.jwksMaxAgeSec > now) {
@@ -221,4 +234,16 @@ export class SigningKeyManager {
     await this.#load();
     return changes;
   }
+}
+
+/** The `current` key every instance signs with: the earliest activated (then the lowest kid). */
+function canonicalCurrent(records: readonly SigningKeyRecord[]): SigningKeyRecord | undefined {
+  let best: SigningKeyRecord | undefined;
+  for (const r of records) {
+    if (r.state !== 'current') continue;
+    const at = r.activatedAt ?? r.createdAt;
+    const bestAt = best === undefined ? Number.POSITIVE_INFINITY : (best.activatedAt ?? best.createdAt);
+    if (best === undefined || at < bestAt || (at === bestAt && r.kid < best.kid)) best = r;
+  }
+  return best;
 }

@@ -3,8 +3,9 @@
  * request of this process, with any number of processes on the same database.
  *
  * Concurrency, in one paragraph: every multi-statement operation is one READ COMMITTED
- * transaction. A rotation first locks its session row (`SELECT ... FOR UPDATE`), then reads
- * the presented token, so every rotation, reuse check and revocation of one family is
+ * transaction. A rotation is one call of the server-side function `rotate_refresh_token`
+ * (migration 2): past its unlocked grace check it locks the session row (`SELECT ... FOR
+ * UPDATE`), then reads the presented token, so every rotation, reuse check and revocation of one family is
  * serialised on that row across all processes and the outcome is decided exactly as SQLite
  * decides it under its write lock. Revocation ids come from a one-row counter whose row lock
  * is held to commit, so ids are in commit order. All objects are schema-qualified; nothing
@@ -87,24 +88,8 @@ function buildSql(s: string) {
     revokeSession: `UPDATE ${s}.sessions SET revoked_at = $1, revoked_reason = $2 WHERE id = $3 AND revoked_at IS NULL`,
     revokeUserSessions: `UPDATE ${s}.sessions SET revoked_at = $1, revoked_reason = $2
       WHERE user_id = $3 AND revoked_at IS NULL AND id IS DISTINCT FROM $4 RETURNING id`,
-    // The family lock: session_id never changes, so the subquery's snapshot cannot be stale.
-    lockSessionOfToken: `SELECT * FROM ${s}.sessions
-      WHERE id = (SELECT session_id FROM ${s}.refresh_tokens WHERE hash = $1) FOR UPDATE`,
-    tokenState: `SELECT expires_at, rotated_at, grace_response, used_ip, used_user_agent
-      FROM ${s}.refresh_tokens WHERE hash = $1`,
-    // The compare-and-set, the successor and the session touch in one statement.
-    rotate: `WITH won AS (
-        UPDATE ${s}.refresh_tokens SET rotated_at = $2, replaced_by = $3, grace_response = $4, used_ip = $5,
-          used_user_agent = $6
-        WHERE hash = $1 AND rotated_at IS NULL RETURNING session_id
-      ), successor AS (
-        INSERT INTO ${s}.refresh_tokens (hash, session_id, created_at, expires_at)
-        SELECT $3, session_id, $2, $7 FROM won RETURNING 1
-      ), touched AS (
-        UPDATE ${s}.sessions SET last_used_at = $2, idle_expires_at = $8
-        WHERE id IN (SELECT session_id FROM won) RETURNING 1
-      )
-      SELECT (SELECT count(*) FROM won)::int AS won`,
+    // The whole rotation decision, server-side (migration 2).
+    rotate: `SELECT * FROM ${s}.rotate_refresh_token($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
     listKeys: `SELECT * FROM ${s}.signing_keys ORDER BY created_at, kid`,
     insertKey: `INSERT INTO ${s}.signing_keys (kid, alg, state, private_jwk_encrypted, public_jwk, created_at,
         activated_at, retired_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
@@ -393,57 +378,60 @@ export class PostgresStore implements DurableStore {
   // --- rotation ---
 
   /**
-   * One transaction: lock the family's session row, then read the presented token. Concurrent
+   * One statement, `rotate_refresh_token` (migration 2), in its own implicit transaction: one
+   * round trip instead of BEGIN, lock, read, compare-and-set, COMMIT. A token already rotated
+   * within the grace window of a live session is answered from an unlocked read with the
+   * stored response, so a storm of replays of one token never queues on the family lock.
+   * Otherwise it locks the family's session row, then reads the presented token: concurrent
    * presentations of one token (from any process) queue on the lock; the first finds it
    * unrotated and wins, each later one reads the winner's committed state and gets `grace`
    * (within the window, replaying the winner's sealed response) or `reused`. The decision
    * order is SQLite's, step for step, so outcomes are identical.
    */
-  rotateRefreshToken(input: RotateInput): Promise<RotationResult> {
-    return this.#transaction(async (client): Promise<RotationResult> => {
-      const sessionRow = (await client.query<Row>(this.#sql.lockSessionOfToken, [input.presentedHash])).rows[0];
-      if (sessionRow === undefined) return { outcome: 'unknown' };
-      const token = (await client.query<Row>(this.#sql.tokenState, [input.presentedHash])).rows[0];
-      if (token === undefined) return { outcome: 'unknown' };
-      const session = toSession(sessionRow);
-      const now = input.now;
-      if (session.revokedAt !== null) return { outcome: 'revoked', session };
-      if (now >= session.absoluteExpiresAt || now >= session.idleExpiresAt) return { outcome: 'expired', session };
-      const rotatedAt = (token.rotated_at as number | null) ?? null;
-      // A rotated token is checked for reuse before its own expiry: the family may be alive long
-      // after an early token expired, and replaying such a token is what theft looks like.
-      if (rotatedAt === null && now >= (token.expires_at as number)) return { outcome: 'expired', session };
-      if (rotatedAt !== null) {
-        const graceResponse = (token.grace_response as string | null) ?? null;
-        if (input.graceSec > 0 && now - rotatedAt <= input.graceSec && graceResponse !== null) {
-          return { outcome: 'grace', session, graceResponse };
-        }
-        const revoked = await client.query(this.#sql.revokeSession, [now, 'refresh_reuse', session.id]);
-        return {
-          outcome: 'reused',
-          session: { ...session, revokedAt: now, revokedReason: 'refresh_reuse' },
-          firstUse: {
-            at: rotatedAt,
-            ip: (token.used_ip as string | null) ?? null,
-            userAgent: (token.used_user_agent as string | null) ?? null,
-          },
-          revokedNow: revoked.rowCount === 1,
-        };
-      }
-      const idleExpiresAt = Math.min(now + input.idleSec, session.absoluteExpiresAt);
-      const result = await client.query<{ won: number }>(this.#sql.rotate, [
+  async rotateRefreshToken(input: RotateInput): Promise<RotationResult> {
+    const row = (
+      await this.#query(this.#sql.rotate, [
         input.presentedHash,
-        now,
+        input.now,
         input.next.hash,
         input.graceSec > 0 ? input.graceResponse : null,
         input.ip,
         input.userAgent,
-        Math.min(input.next.expiresAt, session.absoluteExpiresAt),
-        idleExpiresAt,
-      ]);
-      if (result.rows[0]?.won !== 1) throw new Error('rotation compare-and-set lost while holding the family lock');
-      return { outcome: 'rotated', session: { ...session, lastUsedAt: now, idleExpiresAt } };
-    });
+        input.next.expiresAt,
+        input.idleSec,
+        input.graceSec,
+      ])
+    ).rows[0];
+    const outcome = row?.o_outcome as RotationResult['outcome'] | undefined;
+    if (row === undefined || outcome === undefined) throw new Error('rotate_refresh_token returned no outcome');
+    if (outcome === 'unknown') return { outcome };
+    const session = toSession(row.o_session as Row);
+    const now = input.now;
+    switch (outcome) {
+      case 'revoked':
+      case 'expired':
+        return { outcome, session };
+      case 'grace':
+        return { outcome, session, graceResponse: row.o_grace_response as string };
+      case 'reused':
+        return {
+          outcome,
+          session: { ...session, revokedAt: now, revokedReason: 'refresh_reuse' },
+          firstUse: {
+            at: row.o_rotated_at as number,
+            ip: (row.o_used_ip as string | null) ?? null,
+            userAgent: (row.o_used_user_agent as string | null) ?? null,
+          },
+          revokedNow: row.o_revoked_now === true,
+        };
+      case 'rotated':
+        return {
+          outcome,
+          session: { ...session, lastUsedAt: now, idleExpiresAt: row.o_idle_expires_at as number },
+        };
+      default:
+        throw new Error(`rotate_refresh_token returned an unknown outcome ${String(outcome)}`);
+    }
   }
 
   // --- keys ---

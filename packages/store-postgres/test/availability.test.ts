@@ -13,7 +13,7 @@ import { PostgresStore, StoreUnavailableError } from '@tessera/store-postgres';
 import { SqliteStore } from '@tessera/store-sqlite';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { rotateInput, seedSession, T0 } from './support/seed.js';
+import { rotateInput, seedSession, sessionRecord, sha256Hex, T0, userRecord } from './support/seed.js';
 import { DATABASE_URL, openTestStore, probeDatabase, requireDatabase } from './support/test-database.js';
 
 async function expectUnavailable(promise: Promise<unknown>, reason: StoreUnavailableError['reason']): Promise<void> {
@@ -177,35 +177,49 @@ if (requireDatabase(await probeDatabase())) {
     });
 
     it('a backend terminated while its client is checked out between statements crashes nothing (no unhandled pg error event)', async () => {
-      const first = await seedSession(store, 's-kill-idle');
+      await store.createUser(userRecord('u-1'));
       const pid = await storeBackendPid();
-      await holdFamilyLock('s-kill-idle'); // released by the COMMIT below
-      const rotation = store.rotateRefreshToken(rotateInput(first, 'killed'));
-      rotation.catch(() => undefined);
+      // An uncommitted row with the same id makes createSession's first INSERT wait on it.
+      await admin.query('BEGIN');
+      await admin.query(
+        `INSERT INTO "${schema}".sessions (id, user_id, client_id, scope, auth_time, created_at, last_used_at,
+          idle_expires_at, absolute_expires_at) VALUES ('s-kill-idle', 'u-1', 'web', 'openid', $1, $1, $1, $2, $2)`,
+        [T0, T0 + 1800],
+      );
+      const created = store.createSession(sessionRecord('s-kill-idle', 'u-1'), {
+        hash: sha256Hex('kill idle'),
+        expiresAt: T0 + 1800,
+      });
+      created.catch(() => undefined);
       await waitUntilWaitingOnLock(pid);
-      // Release the lock, and 150 ms later (the store's backend has answered the locking
-      // statement and sits idle in its transaction) terminate it, while this process's event
-      // loop is blocked: the answer and the FATAL 57P01 then arrive in one read, the FATAL on a
-      // checked-out client with no statement in flight, which pg reports as an 'error' event.
+      // Roll back, and 150 ms later (the store's INSERT has been answered and its backend sits
+      // idle in the transaction, before the second INSERT) terminate it, while this process's
+      // event loop is blocked: the answer and the FATAL 57P01 then arrive in one read, the
+      // FATAL on a checked-out client with no statement in flight, which pg reports as an
+      // 'error' event on the client: without a listener, an uncaught exception.
       const killer = new pg.Client({ connectionString: DATABASE_URL });
       killer.on('error', () => {});
       await killer.connect();
       try {
-        const commit = admin.query('COMMIT');
+        const rollback = admin.query('ROLLBACK');
         const kill = killer.query('SELECT pg_sleep(0.15), pg_terminate_backend($1)', [pid]);
         const until = Date.now() + 600;
         while (Date.now() < until) {
           // Busy-wait: nothing of this process runs, the socket buffers fill.
         }
-        await commit;
+        await rollback;
         await kill;
       } finally {
         await killer.end();
       }
-      await expectUnavailable(rotation, 'server_unavailable');
-      // Nothing of the killed rotation remains, and the store reconnects.
-      expect(await store.findRefreshToken(rotateInput(first, 'killed').next.hash)).toBeUndefined();
-      expect((await store.rotateRefreshToken(rotateInput(first, 'after'))).outcome).toBe('rotated');
+      await expectUnavailable(created, 'server_unavailable');
+      // Nothing of the killed transaction remains, and the store reconnects.
+      expect(await store.findSession('s-kill-idle')).toBeUndefined();
+      await store.createSession(sessionRecord('s-kill-idle', 'u-1'), {
+        hash: sha256Hex('again'),
+        expiresAt: T0 + 1800,
+      });
+      expect((await store.findSession('s-kill-idle'))?.id).toBe('s-kill-idle');
     });
 
     it('the auth server answers a PostgreSQL outage with 503 ERR_SERVICE_UNAVAILABLE and no pg detail', async () => {

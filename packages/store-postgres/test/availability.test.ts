@@ -97,6 +97,20 @@ if (requireDatabase(await probeDatabase())) {
       expect(await store.findRefreshToken(rotateInput(first, 'blocked').next.hash)).toBeUndefined();
     });
 
+    it('a grace replay does not wait on the family lock; a rotation and a reuse check still do', async () => {
+      const first = await seedSession(store, 's-grace-lock');
+      expect((await store.rotateRefreshToken(rotateInput(first, 'winner'))).outcome).toBe('rotated');
+      const release = await holdFamilyLock('s-grace-lock');
+      const started = Date.now();
+      const replay = await store.rotateRefreshToken(rotateInput(first, 'duplicate', { now: T0 + 65 }));
+      expect(replay).toMatchObject({ outcome: 'grace', graceResponse: 'sealed-grant-winner' });
+      expect(Date.now() - started).toBeLessThan(900);
+      // Past the window it is a reuse check, which takes the lock (and here times out).
+      await expectUnavailable(store.rotateRefreshToken(rotateInput(first, 'late', { now: T0 + 71 })), 'timeout');
+      await release();
+      expect((await store.findSession('s-grace-lock'))?.revokedAt).toBeNull();
+    });
+
     it('no free pooled connection within connectionTimeoutMs is StoreUnavailableError (pool_timeout)', async () => {
       const first = await seedSession(store, 's-pool');
       const release = await holdFamilyLock('s-pool');

@@ -61,6 +61,9 @@ const TYPES: pg.CustomTypesConfig = {
       : pg.types.getTypeParser(oid, format as 'text')) as pg.CustomTypesConfig['getTypeParser'],
 };
 
+/** Rows per audit INSERT: 7 parameters each, far below PostgreSQL's 65,535-parameter limit. */
+const AUDIT_BATCH_MAX = 500;
+
 function checkMs(name: string, value: number | undefined, fallback: number, min: number): number {
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value < min) throw new TypeError(`${name} must be an integer >= ${min}`);
@@ -99,8 +102,7 @@ function buildSql(s: string) {
       INSERT INTO ${s}.revocations (id, kind, value, at, expires_at)
       SELECT last_id, $1, $2, $3, $4 FROM next RETURNING id`,
     listRevocations: `SELECT * FROM ${s}.revocations WHERE id > $1 AND expires_at > $2 ORDER BY id LIMIT $3`,
-    insertAudit: `INSERT INTO ${s}.audit_events (at, type, user_id, session_id, ip, user_agent, data)
-      VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`,
+    insertAuditBatch: `INSERT INTO ${s}.audit_events (at, type, user_id, session_id, ip, user_agent, data) VALUES `,
     auditByUser: `SELECT * FROM ${s}.audit_events WHERE user_id = $1 ORDER BY id DESC LIMIT $2`,
     auditBySession: `SELECT * FROM ${s}.audit_events WHERE session_id = $1 ORDER BY id DESC LIMIT $2`,
     auditAll: `SELECT * FROM ${s}.audit_events ORDER BY id DESC LIMIT $1`,
@@ -127,6 +129,9 @@ export class PostgresStore implements DurableStore {
   #closing: Promise<void> | undefined;
   /** The first connection error each client reported, while checked out or idle. */
   readonly #lost = new WeakMap<pg.Client, Error>();
+  /** Audit rows waiting for the next batch insert (see appendAudit). */
+  readonly #auditQueue: { event: NewAuditEvent; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  #auditFlushing = false;
 
   constructor(options: PostgresStoreOptions) {
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
@@ -485,16 +490,50 @@ export class PostgresStore implements DurableStore {
 
   // --- audit ---
 
-  async appendAudit(event: NewAuditEvent): Promise<void> {
-    await this.#query(this.#sql.insertAudit, [
-      event.at,
-      event.type,
-      event.userId,
-      event.sessionId,
-      event.ip,
-      event.userAgent,
-      JSON.stringify(event.data),
-    ]);
+  /**
+   * Audit rows are batched like the SQLite store's group commit: while one multi-row INSERT is
+   * in flight, new rows queue, and the next INSERT takes them all (up to AUDIT_BATCH_MAX). A
+   * caller still resolves only once its row is committed, so nothing is acknowledged before it
+   * is durable; under load one commit (one WAL flush) serves many refreshes instead of one each.
+   */
+  appendAudit(event: NewAuditEvent): Promise<void> {
+    if (this.#closed) return Promise.reject(new StoreUnavailableError('closed'));
+    return new Promise<void>((resolve, reject) => {
+      this.#auditQueue.push({ event, resolve, reject });
+      if (!this.#auditFlushing) void this.#flushAudit();
+    });
+  }
+
+  async #flushAudit(): Promise<void> {
+    this.#auditFlushing = true;
+    try {
+      while (this.#auditQueue.length > 0) {
+        const batch = this.#auditQueue.splice(0, AUDIT_BATCH_MAX);
+        const values: unknown[] = [];
+        const rows: string[] = [];
+        for (const { event } of batch) {
+          const b = values.length;
+          rows.push(`($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7}::jsonb)`);
+          values.push(
+            event.at,
+            event.type,
+            event.userId,
+            event.sessionId,
+            event.ip,
+            event.userAgent,
+            JSON.stringify(event.data),
+          );
+        }
+        try {
+          await this.#query(`${this.#sql.insertAuditBatch}${rows.join(', ')}`, values);
+          for (const item of batch) item.resolve();
+        } catch (error) {
+          for (const item of batch) item.reject(error);
+        }
+      }
+    } finally {
+      this.#auditFlushing = false;
+    }
   }
 
   async listAudit(filter: { userId?: string; sessionId?: string; limit: number }): Promise<AuditEvent[]> {

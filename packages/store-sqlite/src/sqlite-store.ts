@@ -28,6 +28,7 @@ import type {
   UserPatch,
   UserRecord,
 } from '@tessera/server/contracts';
+import { type Row, toClient, toRevocation, toSession, toSigningKey, toUser } from '@tessera/server/store-rows';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
 
@@ -36,72 +37,6 @@ export interface SqliteStoreOptions {
   readonly path: string;
   /** How long to wait for another writer, in milliseconds. Default 5000. */
   readonly busyTimeoutMs?: number;
-}
-
-type Row = Record<string, unknown>;
-
-function toUser(r: Row): UserRecord {
-  return {
-    id: r.id as string,
-    email: r.email as string,
-    passwordHash: r.password_hash as string,
-    status: r.status as UserRecord['status'],
-    createdAt: r.created_at as number,
-    updatedAt: r.updated_at as number,
-    tokensValidAfter: r.tokens_valid_after as number,
-  };
-}
-
-function toSession(r: Row): SessionRecord {
-  return {
-    id: r.id as string,
-    userId: r.user_id as string,
-    clientId: r.client_id as string,
-    scope: r.scope as string,
-    authTime: r.auth_time as number,
-    createdAt: r.created_at as number,
-    lastUsedAt: r.last_used_at as number,
-    idleExpiresAt: r.idle_expires_at as number,
-    absoluteExpiresAt: r.absolute_expires_at as number,
-    revokedAt: (r.revoked_at as number | null) ?? null,
-    revokedReason: (r.revoked_reason as string | null) ?? null,
-    userAgent: (r.user_agent as string | null) ?? null,
-    ip: (r.ip as string | null) ?? null,
-  };
-}
-
-function toKey(r: Row): SigningKeyRecord {
-  return {
-    kid: r.kid as string,
-    alg: r.alg as string,
-    state: r.state as SigningKeyRecord['state'],
-    privateJwkEncrypted: r.private_jwk_encrypted as string,
-    publicJwk: r.public_jwk as string,
-    createdAt: r.created_at as number,
-    activatedAt: (r.activated_at as number | null) ?? null,
-    retiredAt: (r.retired_at as number | null) ?? null,
-    expiresAt: (r.expires_at as number | null) ?? null,
-  };
-}
-
-function toClient(r: Row): ClientRecord {
-  return {
-    id: r.id as string,
-    name: r.name as string,
-    secretHash: r.secret_hash as string,
-    createdAt: r.created_at as number,
-    scopes: r.scopes as string,
-  };
-}
-
-function toRevocation(r: Row): RevocationEvent {
-  return {
-    id: r.id as number,
-    kind: r.kind as RevocationEvent['kind'],
-    value: r.value as string,
-    at: r.at as number,
-    expiresAt: r.expires_at as number,
-  };
 }
 
 function prepareStatements(db: Database.Database) {
@@ -433,7 +368,7 @@ export class SqliteStore implements DurableStore, EphemeralStore {
   // --- keys ---
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {
-    return (this.#stmt.listKeys.all() as Row[]).map(toKey);
+    return (this.#stmt.listKeys.all() as Row[]).map(toSigningKey);
   }
 
   async insertSigningKey(key: SigningKeyRecord): Promise<void> {

@@ -201,8 +201,14 @@ describe('SQLite rotation across connections', () => {
 function buildChildScript(into: string): string {
   const src = fileURLToPath(new URL('../src/', import.meta.url));
   const betterSqlite = createRequire(import.meta.url).resolve('better-sqlite3');
-  for (const name of ['sqlite-store', 'migrations']) {
-    const { outputText } = ts.transpileModule(readFileSync(join(src, `${name}.ts`), 'utf8'), {
+  // The shared row mappers import only types, so their transpiled copy needs no redirects.
+  const storeRows = fileURLToPath(new URL('../../server/src/store-rows.ts', import.meta.url));
+  for (const [name, file] of [
+    ['sqlite-store', join(src, 'sqlite-store.ts')],
+    ['migrations', join(src, 'migrations.ts')],
+    ['store-rows', storeRows],
+  ] as const) {
+    const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), {
       compilerOptions: {
         module: ts.ModuleKind.CommonJS,
         target: ts.ScriptTarget.ES2022,
@@ -212,7 +218,9 @@ function buildChildScript(into: string): string {
     });
     const code = outputText
       .replace('require("better-sqlite3")', `require(${JSON.stringify(betterSqlite)})`)
-      .replace('require("./migrations.js")', 'require("./migrations.cjs")');
+      .replace('require("./migrations.js")', 'require("./migrations.cjs")')
+      .replace('require("@tessera/server/store-rows")', 'require("./store-rows.cjs")');
+    if (name === 'store-rows' && /require\(/.test(code)) throw new Error('store-rows gained an import: follow it');
     if (name === 'sqlite-store' && !code.includes(JSON.stringify(betterSqlite))) {
       throw new Error('could not point the transpiled adapter at better-sqlite3');
     }

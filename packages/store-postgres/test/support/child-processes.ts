@@ -33,10 +33,16 @@ export function buildRotateChild(into: string): string {
   const core = transpile(coreErrors);
   if (/require\(/.test(core)) throw new Error('core/src/errors.ts gained an import: the child build must follow it');
   writeFileSync(join(into, 'core-errors.cjs'), core);
+  // The shared SQL row mappers import only types: a copy without redirects.
+  const rows = transpile(fileURLToPath(new URL('../../../server/src/store-rows.ts', import.meta.url)));
+  if (/require\(/.test(rows))
+    throw new Error('server/src/store-rows.ts gained an import: the child build must follow it');
+  writeFileSync(join(into, 'server-store-rows.cjs'), rows);
   for (const name of MODULES) {
     let code = transpile(join(src, `${name}.ts`))
       .replace('require("pg")', `require(${JSON.stringify(pgPath)})`)
-      .replace('require("@tessera/core")', 'require("./core-errors.cjs")');
+      .replace('require("@tessera/core")', 'require("./core-errors.cjs")')
+      .replaceAll('require("@tessera/server/store-rows")', 'require("./server-store-rows.cjs")');
     for (const other of MODULES) code = code.replaceAll(`require("./${other}.js")`, `require("./${other}.cjs")`);
     const unresolved = /require\("(?!\.\/[a-z-]+\.cjs"|\/)[^"]*"\)/.exec(code);
     if (unresolved !== null) throw new Error(`${name}: ${unresolved[0]} was not redirected`);

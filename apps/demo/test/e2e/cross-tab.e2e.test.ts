@@ -6,7 +6,7 @@
  * victim's session at its next refresh.
  */
 
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, describe, it } from 'vitest';
 import { launchChromium, openContext } from './support/browser.js';
 import {
@@ -17,6 +17,7 @@ import {
   registerAndLogin,
   uniqueEmail,
   waitForSettled,
+  waitForSignedOut,
 } from './support/demo-page.js';
 import { type DemoServer, startDemoServer } from './support/demo-server.js';
 import { prepareSuite, skipE2e } from './support/prerequisites.js';
@@ -44,13 +45,6 @@ async function readRefreshCookie(context: BrowserContext): Promise<string | unde
 function readClaim(token: string, name: string): unknown {
   const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
   return (payload as Record<string, unknown>)[name];
-}
-
-async function waitForSignedOut(page: Page): Promise<void> {
-  await page.waitForFunction(() => {
-    const form = document.querySelector<HTMLElement>('[data-testid="login-form"]');
-    return form !== null && form.offsetParent !== null && !form.closest('[hidden]');
-  });
 }
 
 describe.skipIf(skipE2e)('tabs of one browser', { timeout: 120_000 }, () => {

@@ -20,6 +20,7 @@ import {
   sleepUntilPast,
   uniqueEmail,
   waitForSettled,
+  waitForSignedOut,
 } from './support/demo-page.js';
 import { type DemoServer, startDemoServer } from './support/demo-server.js';
 import { prepareSuite, skipE2e } from './support/prerequisites.js';
@@ -125,6 +126,7 @@ async function runSessionStory(expect: ExpectStatic, mode: 'memory' | 'worker'):
   // Log out: the cookie session ends and the API rejects the last access token.
   mark = traffic.mark();
   await byTestId(page, 'logout').click();
+  await waitForSignedOut(page);
   expect(await waitForSettled(page)).toBe('signed-out');
   await traffic.settle();
   const logout = traffic.since(mark, 'POST', '/auth/logout');

@@ -36,6 +36,14 @@ export async function waitForSettled(page: Page): Promise<'signed-in' | 'signed-
   return (await byTestId(page, 'login-form').isVisible()) ? 'signed-out' : 'signed-in';
 }
 
+/** Waits until the login form is shown: after a logout click the old state is still "settled" for a moment. */
+export async function waitForSignedOut(page: Page): Promise<void> {
+  await page.waitForFunction(() => {
+    const form = document.querySelector<HTMLElement>('[data-testid="login-form"]');
+    return form !== null && form.offsetParent !== null && !form.closest('[hidden]');
+  });
+}
+
 export async function openDemo(context: BrowserContext, base: string, query: DemoQuery = {}): Promise<Page> {
   const page = await context.newPage();
   await page.goto(demoUrl(base, query));

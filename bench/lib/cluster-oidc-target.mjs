@@ -1,6 +1,8 @@
 /**
  * node-oidc-provider (the `oidc-provider` npm package, version printed) as bench:cluster's
- * baseline, in its own process, on its built-in in-memory adapter:
+ * baseline, in its own process, on its built-in in-memory adapter or, with OIDC_REDIS_URL (and
+ * OIDC_REDIS_PREFIX) set, on a Redis adapter (bench/lib/oidc-redis-adapter.mjs), the way it is
+ * deployed when several provider processes share state:
  *
  *   node bench/lib/cluster-oidc-target.mjs
  *
@@ -18,6 +20,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import Provider from 'oidc-provider';
+import { createRedisAdapter } from './oidc-redis-adapter.mjs';
 
 const require = createRequire(import.meta.url);
 const version = JSON.parse(readFileSync(require.resolve('oidc-provider/package.json'), 'utf8')).version;
@@ -27,7 +30,12 @@ const clientId = 'bench-client';
 const clientSecret = randomBytes(32).toString('base64url');
 const signingKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
 
+const redis = process.env.OIDC_REDIS_URL
+  ? createRedisAdapter(process.env.OIDC_REDIS_URL, process.env.OIDC_REDIS_PREFIX ?? 'oidc-bench:')
+  : undefined;
+
 const provider = new Provider('http://127.0.0.1', {
+  ...(redis === undefined ? {} : { adapter: redis.RedisAdapter }),
   clients: [
     {
       client_id: clientId,
@@ -83,7 +91,9 @@ async function seedOne(client, sub) {
 const server = provider.listen(0, '127.0.0.1');
 await new Promise((resolve) => server.once('listening', resolve));
 const { port } = server.address();
-process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}`, version, clientId, clientSecret })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ url: `http://127.0.0.1:${port}`, version, clientId, clientSecret, adapter: redis ? 'redis' : 'memory' })}\n`,
+);
 
 let seeded = 0;
 const lines = createInterface({ input: process.stdin });
@@ -95,5 +105,10 @@ lines.on('line', async (line) => {
   for (let i = 0; i < Number(match[1]); i++) tokens.push(await seedOne(client, `user-${seeded++}`));
   process.stdout.write(`${JSON.stringify({ tokens })}\n`);
 });
-lines.on('close', () => server.close(() => process.exit(0)));
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+const exit = () =>
+  server.close(async () => {
+    await redis?.close().catch(() => undefined);
+    process.exit(0);
+  });
+lines.on('close', exit);
+process.on('SIGTERM', exit);

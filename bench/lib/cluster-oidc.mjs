@@ -7,10 +7,11 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-export async function startOidcTarget(root) {
+/** `env` may set OIDC_REDIS_URL and OIDC_REDIS_PREFIX for the Redis adapter. */
+export async function startOidcTarget(root, env = {}) {
   const child = spawn(process.execPath, [join(root, 'bench/lib/cluster-oidc-target.mjs')], {
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { PATH: process.env.PATH, NODE_ENV: 'production' },
+    env: { PATH: process.env.PATH, NODE_ENV: 'production', ...env },
   });
   let stderr = '';
   child.stderr.on('data', (c) => {

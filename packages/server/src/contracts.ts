@@ -80,6 +80,27 @@ export interface RotateInput {
   readonly idleSec: number;
   readonly ip: string | null;
   readonly userAgent: string | null;
+  /**
+   * The caller's last read ({@link DurableStore.findRefreshContext}) found the token unrotated.
+   * A hint that only skips work: a store may drop its lock-free grace pre-read, and the
+   * outcome is decided under the lock either way, so a stale hint is never wrong.
+   */
+  readonly seenUnrotated?: boolean;
+  /**
+   * Appended in the same transaction as the rotation when, and only when, the outcome is
+   * `rotated`: a committed rotation always has its audit row, and one round trip does both.
+   */
+  readonly audit?: NewAuditEvent;
+}
+
+/** What a refresh reads before it signs, in one lookup. */
+export interface RefreshContext {
+  /** The family the presented token belongs to, whatever the token's state. */
+  readonly session: SessionRecord;
+  /** The session owner's status, or null when the account no longer exists. */
+  readonly userStatus: UserStatus | null;
+  /** When the presented token was rotated, or null while it is the family's current token. */
+  readonly rotatedAt: number | null;
 }
 
 export interface UseInfo {
@@ -199,6 +220,11 @@ export interface DurableStore {
   findSession(id: string): Promise<SessionRecord | undefined>;
   /** The session a refresh token (by hash) belongs to, whatever the token's state. */
   findSessionByRefreshHash(hash: string): Promise<SessionRecord | undefined>;
+  /**
+   * The session of a refresh token (by hash) with its owner's status and the token's state, in
+   * one read: everything the refresh path needs before it signs the access token.
+   */
+  findRefreshContext(hash: string): Promise<RefreshContext | undefined>;
   /** A refresh token (by hash) with its state and session; read-only, whatever the state. */
   findRefreshToken(hash: string): Promise<RefreshTokenRecord | undefined>;
   listSessions(userId: string, options: { includeEnded: boolean; now: number }): Promise<SessionRecord[]>;

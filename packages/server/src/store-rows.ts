@@ -5,7 +5,15 @@
  * each adapter.
  */
 
-import type { ClientRecord, RevocationEvent, SessionRecord, SigningKeyRecord, UserRecord } from './contracts.js';
+import type {
+  ClientRecord,
+  NewAuditEvent,
+  RefreshContext,
+  RevocationEvent,
+  SessionRecord,
+  SigningKeyRecord,
+  UserRecord,
+} from './contracts.js';
 
 export type Row = Record<string, unknown>;
 
@@ -39,6 +47,23 @@ export function toSession(r: Row): SessionRecord {
     userAgent: nullable<string>(r.user_agent),
     ip: nullable<string>(r.ip),
   };
+}
+
+/** A session row joined with `token_rotated_at` and `user_status` (null when no such user). */
+export function toRefreshContext(r: Row): RefreshContext {
+  return {
+    session: toSession(r),
+    userStatus: nullable<UserRecord['status']>(r.user_status),
+    rotatedAt: nullable<number>(r.token_rotated_at),
+  };
+}
+
+/**
+ * An audit event as the seven values of an `audit_events` insert, in column order: at, type,
+ * user_id, session_id, ip, user_agent, data (JSON text).
+ */
+export function auditValues(event: NewAuditEvent): unknown[] {
+  return [event.at, event.type, event.userId, event.sessionId, event.ip, event.userAgent, JSON.stringify(event.data)];
 }
 
 export function toSigningKey(r: Row): SigningKeyRecord {

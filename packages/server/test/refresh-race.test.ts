@@ -27,12 +27,12 @@ async function auditCount(h: Harness, sid: string, type: string): Promise<number
  */
 function watchOverlap(h: Harness): () => number {
   const store = h.store;
-  const find = store.findSessionByRefreshHash.bind(store);
+  const find = store.findRefreshContext.bind(store);
   const rotate = store.rotateRefreshToken.bind(store);
   let lookups = 0;
   let overlap = 0;
   let rotated = false;
-  store.findSessionByRefreshHash = async (hash) => {
+  store.findRefreshContext = async (hash) => {
     if (!rotated) lookups += 1;
     return find(hash);
   };

@@ -209,4 +209,109 @@ END
 $fn$;
 `,
   },
+  {
+    version: 3,
+    name: 'rotate_refresh_token_v3 function',
+    // Migration 2's decision, unchanged, plus two things that save round trips on the hot path:
+    // the rotation's audit row is inserted in the same statement (so in the same commit), and
+    // the lock-free grace pre-read is skipped when the caller has just read the token unrotated
+    // (findRefreshContext). The version-2 function stays, so instances of the previous release
+    // keep working during a rolling upgrade.
+    sql: (s) => `
+CREATE FUNCTION ${s}.rotate_refresh_token_v3(
+  p_hash TEXT, p_now BIGINT, p_next_hash TEXT, p_grace_response TEXT, p_ip TEXT, p_user_agent TEXT,
+  p_next_expires_at BIGINT, p_idle_sec BIGINT, p_grace_sec BIGINT, p_seen_unrotated BOOLEAN,
+  p_audit_at BIGINT, p_audit_type TEXT, p_audit_user_id TEXT, p_audit_session_id TEXT, p_audit_ip TEXT,
+  p_audit_user_agent TEXT, p_audit_data JSONB,
+  OUT o_outcome TEXT, OUT o_session JSON, OUT o_rotated_at BIGINT, OUT o_grace_response TEXT,
+  OUT o_used_ip TEXT, OUT o_used_user_agent TEXT, OUT o_revoked_now BOOLEAN, OUT o_idle_expires_at BIGINT)
+LANGUAGE plpgsql VOLATILE AS $fn$
+DECLARE
+  v_sid TEXT;
+  v_revoked BIGINT;
+  v_abs BIGINT;
+  v_idle BIGINT;
+  v_expires BIGINT;
+BEGIN
+  o_revoked_now := FALSE;
+  -- Grace without the lock: a token already rotated, within the window, of a live session is
+  -- answered from one snapshot with the stored response, exactly what the locked path below
+  -- would answer from the same state. Rotation is final, so only a revocation can commit
+  -- concurrently, and the replay is then ordered before it (as under SQLite's write lock).
+  -- Skipped when the caller just read the token unrotated: the pre-read would almost surely
+  -- miss, and the locked path below decides the same way whatever happened since.
+  IF p_grace_sec > 0 AND NOT p_seen_unrotated THEN
+    SELECT to_json(s), t.rotated_at, t.grace_response, s.revoked_at, s.absolute_expires_at, s.idle_expires_at
+      INTO o_session, o_rotated_at, o_grace_response, v_revoked, v_abs, v_idle
+      FROM ${s}.refresh_tokens t JOIN ${s}.sessions s ON s.id = t.session_id WHERE t.hash = p_hash;
+    IF FOUND AND o_rotated_at IS NOT NULL AND o_grace_response IS NOT NULL AND v_revoked IS NULL
+        AND p_now < v_abs AND p_now < v_idle AND p_now - o_rotated_at <= p_grace_sec THEN
+      o_outcome := 'grace';
+      RETURN;
+    END IF;
+    o_rotated_at := NULL;
+    o_grace_response := NULL;
+  END IF;
+  -- The family lock: session_id never changes, so the subquery's snapshot cannot be stale.
+  SELECT to_json(s), s.id, s.revoked_at, s.absolute_expires_at, s.idle_expires_at
+    INTO o_session, v_sid, v_revoked, v_abs, v_idle
+    FROM ${s}.sessions s WHERE s.id = (SELECT session_id FROM ${s}.refresh_tokens WHERE hash = p_hash) FOR UPDATE;
+  IF NOT FOUND THEN
+    o_outcome := 'unknown';
+    o_session := NULL;
+    RETURN;
+  END IF;
+  SELECT t.expires_at, t.rotated_at, t.grace_response, t.used_ip, t.used_user_agent
+    INTO v_expires, o_rotated_at, o_grace_response, o_used_ip, o_used_user_agent
+    FROM ${s}.refresh_tokens t WHERE t.hash = p_hash;
+  IF NOT FOUND THEN
+    o_outcome := 'unknown';
+    o_session := NULL;
+    RETURN;
+  END IF;
+  IF v_revoked IS NOT NULL THEN
+    o_outcome := 'revoked';
+  ELSIF p_now >= v_abs OR p_now >= v_idle THEN
+    o_outcome := 'expired';
+  -- A rotated token is checked for reuse before its own expiry (see PostgresStore).
+  ELSIF o_rotated_at IS NULL AND p_now >= v_expires THEN
+    o_outcome := 'expired';
+  ELSIF o_rotated_at IS NOT NULL THEN
+    IF p_grace_sec > 0 AND p_now - o_rotated_at <= p_grace_sec AND o_grace_response IS NOT NULL THEN
+      o_outcome := 'grace';
+    ELSE
+      UPDATE ${s}.sessions SET revoked_at = p_now, revoked_reason = 'refresh_reuse'
+        WHERE id = v_sid AND revoked_at IS NULL;
+      o_revoked_now := FOUND;
+      o_outcome := 'reused';
+    END IF;
+  ELSE
+    o_idle_expires_at := LEAST(p_now + p_idle_sec, v_abs);
+    UPDATE ${s}.refresh_tokens SET rotated_at = p_now, replaced_by = p_next_hash, grace_response = p_grace_response,
+        used_ip = p_ip, used_user_agent = p_user_agent
+      WHERE hash = p_hash AND rotated_at IS NULL;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'rotation compare-and-set lost while holding the family lock';
+    END IF;
+    INSERT INTO ${s}.refresh_tokens (hash, session_id, created_at, expires_at)
+      VALUES (p_next_hash, v_sid, p_now, LEAST(p_next_expires_at, v_abs));
+    UPDATE ${s}.sessions SET last_used_at = p_now, idle_expires_at = o_idle_expires_at WHERE id = v_sid;
+    -- The rotation's audit row commits with it, or not at all.
+    IF p_audit_type IS NOT NULL THEN
+      INSERT INTO ${s}.audit_events (at, type, user_id, session_id, ip, user_agent, data)
+        VALUES (p_audit_at, p_audit_type, p_audit_user_id, p_audit_session_id, p_audit_ip, p_audit_user_agent, p_audit_data);
+    END IF;
+    o_outcome := 'rotated';
+  END IF;
+  -- Only the grace and reuse outcomes carry the token's use; the others clear it.
+  IF o_outcome NOT IN ('grace', 'reused') THEN
+    o_rotated_at := NULL;
+    o_grace_response := NULL;
+    o_used_ip := NULL;
+    o_used_user_agent := NULL;
+  END IF;
+END
+$fn$;
+`,
+  },
 ];

@@ -3,7 +3,16 @@
 import type { AuditEvent } from '@tessera/server/contracts';
 import { nullable, type Row } from '@tessera/server/store-rows';
 
-export { type Row, toClient, toRevocation, toSession, toSigningKey, toUser } from '@tessera/server/store-rows';
+export {
+  auditValues,
+  type Row,
+  toClient,
+  toRefreshContext,
+  toRevocation,
+  toSession,
+  toSigningKey,
+  toUser,
+} from '@tessera/server/store-rows';
 
 export function toAudit(r: Row): AuditEvent {
   return {

@@ -18,6 +18,7 @@ import type {
   FailureCount,
   NewAuditEvent,
   NewRefreshToken,
+  RefreshContext,
   RefreshTokenRecord,
   RevocationEvent,
   RotateInput,
@@ -28,7 +29,16 @@ import type {
   UserPatch,
   UserRecord,
 } from '@tessera/server/contracts';
-import { type Row, toClient, toRevocation, toSession, toSigningKey, toUser } from '@tessera/server/store-rows';
+import {
+  auditValues,
+  type Row,
+  toClient,
+  toRefreshContext,
+  toRevocation,
+  toSession,
+  toSigningKey,
+  toUser,
+} from '@tessera/server/store-rows';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
 
@@ -59,6 +69,11 @@ function prepareStatements(db: Database.Database) {
     insertToken: prepare('INSERT INTO refresh_tokens (hash, session_id, created_at, expires_at) VALUES (?, ?, ?, ?)'),
     sessionById: prepare('SELECT * FROM sessions WHERE id = ?'),
     sessionByToken: prepare('SELECT s.* FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.hash = ?'),
+    refreshContext: prepare(
+      `SELECT s.*, t.rotated_at AS token_rotated_at, u.status AS user_status
+         FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id LEFT JOIN users u ON u.id = s.user_id
+        WHERE t.hash = ?`,
+    ),
     sessionsOfUser: prepare('SELECT * FROM sessions WHERE user_id = ? ORDER BY created_at DESC, id'),
     liveSessionsOfUser: prepare(
       `SELECT * FROM sessions WHERE user_id = ? AND revoked_at IS NULL
@@ -225,6 +240,11 @@ export class SqliteStore implements DurableStore, EphemeralStore {
     return row === undefined ? undefined : toSession(row);
   }
 
+  async findRefreshContext(hash: string): Promise<RefreshContext | undefined> {
+    const row = this.#stmt.refreshContext.get(hash) as Row | undefined;
+    return row === undefined ? undefined : toRefreshContext(row);
+  }
+
   async findRefreshToken(hash: string): Promise<RefreshTokenRecord | undefined> {
     const row = this.#stmt.tokenWithSession.get(hash) as Row | undefined;
     if (row === undefined) return undefined;
@@ -362,6 +382,7 @@ export class SqliteStore implements DurableStore, EphemeralStore {
       Math.min(input.next.expiresAt, session.absoluteExpiresAt),
     );
     this.#stmt.touchSession.run(now, idleExpiresAt, session.id);
+    if (input.audit !== undefined) this.#stmt.insertAudit.run(...auditValues(input.audit));
     return { outcome: 'rotated', session: { ...session, lastUsedAt: now, idleExpiresAt } };
   }
 
@@ -404,15 +425,7 @@ export class SqliteStore implements DurableStore, EphemeralStore {
 
   /** Audit rows join the group commit (see #enqueueWrite). */
   appendAudit(event: NewAuditEvent): Promise<void> {
-    const row = [
-      event.at,
-      event.type,
-      event.userId,
-      event.sessionId,
-      event.ip,
-      event.userAgent,
-      JSON.stringify(event.data),
-    ];
+    const row = auditValues(event);
     return this.#enqueueWrite(() => {
       this.#stmt.insertAudit.run(...row);
     });

@@ -171,6 +171,32 @@ export function runDurableStoreConformance(name: string, factory: DurableStoreFa
         expect(await store.findSessionByRefreshHash(sha256Hex('never issued'))).toBeUndefined();
       });
 
+      it('findRefreshContext reads the session, the owner status and the token state in one call', async () => {
+        const { session, tokenHash } = await seedSession('s-1');
+        expect(await store.findRefreshContext(tokenHash)).toEqual({ session, userStatus: 'active', rotatedAt: null });
+        expect(await store.findRefreshContext(sha256Hex('never issued'))).toBeUndefined();
+
+        const input = rotateInput(tokenHash, T0 + 60);
+        const rotated = expectOutcome(await store.rotateRefreshToken(input), 'rotated');
+        expect(await store.findRefreshContext(tokenHash)).toEqual({
+          session: rotated.session,
+          userStatus: 'active',
+          rotatedAt: T0 + 60,
+        });
+        expect(await store.findRefreshContext(input.next.hash)).toEqual({
+          session: rotated.session,
+          userStatus: 'active',
+          rotatedAt: null,
+        });
+
+        await store.updateUser('u-1', { status: 'disabled' }, T0 + 61);
+        expect((await store.findRefreshContext(input.next.hash))?.userStatus).toBe('disabled');
+        await store.revokeSession('s-1', 'logout', T0 + 62);
+        const revoked = await store.findRefreshContext(input.next.hash);
+        expect(revoked?.session.revokedAt).toBe(T0 + 62);
+        expect(revoked?.session.revokedReason).toBe('logout');
+      });
+
       it('listSessions returns live sessions only; includeEnded adds revoked and expired ones', async () => {
         const now = T0 + 2 * HOUR;
         await seedSession('live', { idleExpiresAt: now + MINUTE });
@@ -270,6 +296,72 @@ export function runDurableStoreConformance(name: string, factory: DurableStoreFa
     });
 
     describe('rotateRefreshToken', () => {
+      const auditEvent = (sessionId: string, at: number) => ({
+        at,
+        type: 'refresh.rotated',
+        userId: 'u-1',
+        sessionId,
+        ip: '203.0.113.10',
+        userAgent: 'Mozilla/5.0 (first)',
+        data: { via: 'rotation', n: 1 },
+      });
+
+      it('the audit row of a rotation is stored with it, field for field', async () => {
+        const { tokenHash } = await seedSession('s-1');
+        const event = auditEvent('s-1', T0 + 60);
+        expectOutcome(await store.rotateRefreshToken(rotateInput(tokenHash, T0 + 60, { audit: event })), 'rotated');
+        const rows = await store.listAudit({ sessionId: 's-1', limit: 10 });
+        expect(rows.map(({ id: _id, ...rest }) => rest)).toEqual([event]);
+      });
+
+      it('no other outcome stores the audit row it was given', async () => {
+        const { tokenHash } = await seedSession('s-1');
+        const first = rotateInput(tokenHash, T0 + 60);
+        expectOutcome(await store.rotateRefreshToken(first), 'rotated');
+        // grace, then reuse (which revokes), then revoked, then unknown, then expired
+        const attempts: [string, number, RotationResult['outcome']][] = [
+          [tokenHash, T0 + 65, 'grace'],
+          [tokenHash, T0 + 600, 'reused'],
+          [first.next.hash, T0 + 601, 'revoked'],
+          [sha256Hex('never issued'), T0 + 602, 'unknown'],
+        ];
+        for (const [hash, now, outcome] of attempts) {
+          const result = await store.rotateRefreshToken(rotateInput(hash, now, { audit: auditEvent('s-1', now) }));
+          expect(result.outcome).toBe(outcome);
+        }
+        const { tokenHash: other } = await seedSession('s-2', {}, T0 + 100);
+        const expired = await store.rotateRefreshToken(rotateInput(other, T0 + 100, { audit: auditEvent('s-2', T0) }));
+        expect(expired.outcome).toBe('expired');
+        expect(await store.listAudit({ sessionId: 's-1', limit: 10 })).toEqual([]);
+        expect(await store.listAudit({ sessionId: 's-2', limit: 10 })).toEqual([]);
+      });
+
+      it('a stale seenUnrotated hint changes nothing: grace inside the window, reuse after it', async () => {
+        const { tokenHash } = await seedSession('s-1');
+        const first = rotateInput(tokenHash, T0 + 60);
+        expectOutcome(await store.rotateRefreshToken(first), 'rotated');
+        const grace = expectOutcome(
+          await store.rotateRefreshToken(rotateInput(tokenHash, T0 + 65, { seenUnrotated: true })),
+          'grace',
+        );
+        expect(grace.graceResponse).toBe(first.graceResponse);
+        const reused = expectOutcome(
+          await store.rotateRefreshToken(rotateInput(tokenHash, T0 + 600, { seenUnrotated: true })),
+          'reused',
+        );
+        expect(reused.revokedNow).toBe(true);
+        expect(reused.firstUse.at).toBe(T0 + 60);
+      });
+
+      it('seenUnrotated on a current token rotates as without it', async () => {
+        const { session, tokenHash } = await seedSession('s-1');
+        const result = expectOutcome(
+          await store.rotateRefreshToken(rotateInput(tokenHash, T0 + 60, { seenUnrotated: true })),
+          'rotated',
+        );
+        expect(result.session).toEqual({ ...session, lastUsedAt: T0 + 60, idleExpiresAt: T0 + 60 + 30 * MINUTE });
+      });
+
       it('an unknown hash gives unknown', async () => {
         await seedSession('s-1');
         const result = await store.rotateRefreshToken(rotateInput(sha256Hex('never issued'), T0 + 1));

@@ -3,7 +3,7 @@
  * the structured log. Event data never holds tokens, passwords or cookie values.
  */
 
-import type { DurableStore } from '../contracts.js';
+import type { DurableStore, NewAuditEvent } from '../contracts.js';
 
 export const AUDIT_EVENT_TYPES = [
   'user.registered',
@@ -58,7 +58,23 @@ export class AuditTrail {
   }
 
   async record(type: AuditEventType, context: AuditContext = {}): Promise<void> {
-    const event = {
+    const event = this.build(type, context);
+    this.announce(event, context);
+    try {
+      await this.#store.appendAudit(event);
+    } catch (error) {
+      // The request already succeeded or failed on its own merits; losing an audit row must not
+      // turn it into a 500, but it must be loud.
+      this.#log.error({ err: error, auditType: type }, 'audit event could not be stored');
+    }
+  }
+
+  /**
+   * The row {@link record} would store, for a store call that appends it itself in the same
+   * transaction (the rotation). Call {@link announce} once it is stored.
+   */
+  build(type: AuditEventType, context: AuditContext = {}): NewAuditEvent & { readonly type: AuditEventType } {
+    return {
       at: this.#clock(),
       type,
       userId: context.userId ?? null,
@@ -67,14 +83,11 @@ export class AuditTrail {
       userAgent: context.userAgent ?? null,
       data: context.data ?? {},
     };
-    this.#log.info({ audit: event }, type);
-    this.#observer?.(type, context);
-    try {
-      await this.#store.appendAudit(event);
-    } catch (error) {
-      // The request already succeeded or failed on its own merits; losing an audit row must not
-      // turn it into a 500, but it must be loud.
-      this.#log.error({ err: error, auditType: type }, 'audit event could not be stored');
-    }
+  }
+
+  /** Logs and observes an event (stored by {@link record}, or by the store itself). */
+  announce(event: NewAuditEvent & { readonly type: AuditEventType }, context: AuditContext = {}): void {
+    this.#log.info({ audit: event }, event.type);
+    this.#observer?.(event.type, context);
   }
 }

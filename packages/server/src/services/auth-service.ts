@@ -222,8 +222,10 @@ export class AuthService {
     const now = this.clock();
     const presentedHash = hashRefreshToken(presented);
     const sealKey = deriveKey(presented, 'tessera refresh grace v1');
-    const session = await this.store.findSessionByRefreshHash(presentedHash);
-    if (session === undefined) throw new AuthError('ERR_REFRESH_INVALID');
+    // One read for the family, its owner's status and the token's state (was two).
+    const context = await this.store.findRefreshContext(presentedHash);
+    if (context === undefined) throw new AuthError('ERR_REFRESH_INVALID');
+    const { session } = context;
     // Fix: the requested scope (RFC 6749 section 6) is checked before the rotation. It used to
     // be checked by the route after it, so a refused request had already consumed the token.
     if (options.requestedScope !== undefined && options.requestedScope !== session.scope) {
@@ -235,8 +237,7 @@ export class AuthService {
     // Fix: a disabled (or deleted) account gets no new tokens. Refresh used to mint access
     // tokens for it as long as its sessions were not revoked (e.g. status set by an operator
     // in the store), and verifiers that only check signatures would accept them.
-    const user = await this.store.findUserById(session.userId);
-    if (user === undefined || user.status !== 'active') {
+    if (context.userStatus !== 'active') {
       throw new AuthError('ERR_REFRESH_REVOKED', { detail: 'account disabled' });
     }
 
@@ -253,6 +254,8 @@ export class AuthService {
       sessionExpiresAt: session.absoluteExpiresAt,
       sessionId: session.id,
     };
+    const audit = { userId: session.userId, sessionId: session.id, ...client };
+    const rotatedEvent = this.audit.build('refresh.rotated', audit);
     const result: RotationResult = await this.store.rotateRefreshToken({
       presentedHash,
       next: { hash: hashRefreshToken(nextToken), expiresAt: now + this.config.refreshIdleTtlSec },
@@ -262,11 +265,13 @@ export class AuthService {
       idleSec: this.config.refreshIdleTtlSec,
       ip: client.ip,
       userAgent: client.userAgent?.slice(0, 512) ?? null,
+      seenUnrotated: context.rotatedAt === null,
+      audit: rotatedEvent,
     });
-    const audit = { userId: session.userId, sessionId: session.id, ...client };
     switch (result.outcome) {
       case 'rotated':
-        await this.audit.record('refresh.rotated', audit);
+        // Stored by the rotation itself, in its transaction.
+        this.audit.announce(rotatedEvent, audit);
         return ['rotated', grant];
       case 'grace': {
         const replay = open(sealKey, result.graceResponse, presentedHash);

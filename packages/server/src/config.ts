@@ -93,6 +93,12 @@ export interface AuthServerConfig {
   readonly sessionMaxTtlSec: number;
   /** Grace window for concurrent duplicate refreshes, seconds. Default 10; 0 (off) to 60. */
   readonly refreshGraceSec: number;
+  /**
+   * Refresh tokens this process issued whose session it remembers, so their next refresh
+   * needs one store call instead of two (docs/server.md). Default 50,000 entries (about 15 MB
+   * when full); 0 (off) to 1,000,000.
+   */
+  readonly refreshCacheEntries: number;
   /** Signing algorithm of generated keys. Default `ES256`: cheapest sign + verify here (docs/benchmarks.md). */
   readonly signingAlg: Algorithm;
   /** How often the signing key rotates, seconds. Default 2,592,000 (30 d); 3,600 to 31,536,000. */
@@ -163,6 +169,7 @@ function defaults(environment: AuthServerConfig['environment']): AuthServerConfi
     refreshIdleTtlSec: 14 * 86_400,
     sessionMaxTtlSec: 30 * 86_400,
     refreshGraceSec: 10,
+    refreshCacheEntries: 50_000,
     signingAlg: 'ES256',
     keyRotationIntervalSec: 30 * 86_400,
     jwksMaxAgeSec: 600,
@@ -368,6 +375,7 @@ export function resolveConfig(
     refreshIdleTtlSec: int(merged.refreshIdleTtlSec, 'refreshIdleTtlSec', 300, 31_536_000, 'seconds'),
     sessionMaxTtlSec: int(merged.sessionMaxTtlSec, 'sessionMaxTtlSec', 300, 31_536_000, 'seconds'),
     refreshGraceSec: int(merged.refreshGraceSec, 'refreshGraceSec', 0, 60, 'seconds'),
+    refreshCacheEntries: int(merged.refreshCacheEntries, 'refreshCacheEntries', 0, 1_000_000, 'entries'),
     signingAlg: merged.signingAlg,
     keyRotationIntervalSec: int(merged.keyRotationIntervalSec, 'keyRotationIntervalSec', 3600, 31_536_000, 'seconds'),
     jwksMaxAgeSec: int(merged.jwksMaxAgeSec, 'jwksMaxAgeSec', 60, 86_400, 'seconds'),

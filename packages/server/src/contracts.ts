@@ -109,7 +109,12 @@ export interface UseInfo {
   readonly userAgent: string | null;
 }
 
-/** The result of one atomic rotation attempt. Exactly one concurrent attempt gets `rotated`. */
+/**
+ * The result of one atomic rotation attempt. Exactly one concurrent attempt gets `rotated`.
+ * The store decides under its lock, in this order: unknown token; `revoked` when the session is
+ * revoked or its owner is not active (disabled or deleted: nothing is consumed); `expired`;
+ * `grace` or `reused` for a rotated token; else `rotated`.
+ */
 export type RotationResult =
   | { readonly outcome: 'rotated'; readonly session: SessionRecord }
   | { readonly outcome: 'grace'; readonly session: SessionRecord; readonly graceResponse: string }

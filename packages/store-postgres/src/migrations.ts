@@ -212,11 +212,14 @@ $fn$;
   {
     version: 3,
     name: 'rotate_refresh_token_v3 function',
-    // Migration 2's decision, unchanged, plus two things that save round trips on the hot path:
-    // the rotation's audit row is inserted in the same statement (so in the same commit), and
-    // the lock-free grace pre-read is skipped when the caller has just read the token unrotated
-    // (findRefreshContext). The version-2 function stays, so instances of the previous release
-    // keep working during a rolling upgrade.
+    // Migration 2's decision plus three things, so a refresh needs one round trip when the
+    // server already knows the token's session (it issued the token): the owner's status is
+    // checked under the family lock (a disabled or missing owner answers 'revoked' and consumes
+    // nothing; the server used to read it in a separate statement first), the rotation's audit
+    // row is inserted in the same statement (so in the same commit), and the lock-free grace
+    // pre-read is skipped when the caller has just seen the token unrotated. The version-2
+    // function stays, so instances of the previous release keep working during a rolling
+    // upgrade.
     sql: (s) => `
 CREATE FUNCTION ${s}.rotate_refresh_token_v3(
   p_hash TEXT, p_now BIGINT, p_next_hash TEXT, p_grace_response TEXT, p_ip TEXT, p_user_agent TEXT,
@@ -232,6 +235,7 @@ DECLARE
   v_abs BIGINT;
   v_idle BIGINT;
   v_expires BIGINT;
+  v_user_status TEXT;
 BEGIN
   o_revoked_now := FALSE;
   -- Grace without the lock: a token already rotated, within the window, of a live session is
@@ -241,11 +245,12 @@ BEGIN
   -- Skipped when the caller just read the token unrotated: the pre-read would almost surely
   -- miss, and the locked path below decides the same way whatever happened since.
   IF p_grace_sec > 0 AND NOT p_seen_unrotated THEN
-    SELECT to_json(s), t.rotated_at, t.grace_response, s.revoked_at, s.absolute_expires_at, s.idle_expires_at
-      INTO o_session, o_rotated_at, o_grace_response, v_revoked, v_abs, v_idle
-      FROM ${s}.refresh_tokens t JOIN ${s}.sessions s ON s.id = t.session_id WHERE t.hash = p_hash;
+    SELECT to_json(s), t.rotated_at, t.grace_response, s.revoked_at, s.absolute_expires_at, s.idle_expires_at, u.status
+      INTO o_session, o_rotated_at, o_grace_response, v_revoked, v_abs, v_idle, v_user_status
+      FROM ${s}.refresh_tokens t JOIN ${s}.sessions s ON s.id = t.session_id LEFT JOIN ${s}.users u ON u.id = s.user_id
+      WHERE t.hash = p_hash;
     IF FOUND AND o_rotated_at IS NOT NULL AND o_grace_response IS NOT NULL AND v_revoked IS NULL
-        AND p_now < v_abs AND p_now < v_idle AND p_now - o_rotated_at <= p_grace_sec THEN
+        AND v_user_status = 'active' AND p_now < v_abs AND p_now < v_idle AND p_now - o_rotated_at <= p_grace_sec THEN
       o_outcome := 'grace';
       RETURN;
     END IF;
@@ -253,9 +258,10 @@ BEGIN
     o_grace_response := NULL;
   END IF;
   -- The family lock: session_id never changes, so the subquery's snapshot cannot be stale.
-  SELECT to_json(s), s.id, s.revoked_at, s.absolute_expires_at, s.idle_expires_at
-    INTO o_session, v_sid, v_revoked, v_abs, v_idle
-    FROM ${s}.sessions s WHERE s.id = (SELECT session_id FROM ${s}.refresh_tokens WHERE hash = p_hash) FOR UPDATE;
+  SELECT to_json(s), s.id, s.revoked_at, s.absolute_expires_at, s.idle_expires_at, u.status
+    INTO o_session, v_sid, v_revoked, v_abs, v_idle, v_user_status
+    FROM ${s}.sessions s LEFT JOIN ${s}.users u ON u.id = s.user_id
+    WHERE s.id = (SELECT session_id FROM ${s}.refresh_tokens WHERE hash = p_hash) FOR UPDATE OF s;
   IF NOT FOUND THEN
     o_outcome := 'unknown';
     o_session := NULL;
@@ -269,7 +275,9 @@ BEGIN
     o_session := NULL;
     RETURN;
   END IF;
-  IF v_revoked IS NOT NULL THEN
+  -- A disabled (or deleted) owner gets nothing, whatever the token's state (checked first, as
+  -- the server did before it called the version-2 function).
+  IF v_revoked IS NOT NULL OR v_user_status IS DISTINCT FROM 'active' THEN
     o_outcome := 'revoked';
   ELSIF p_now >= v_abs OR p_now >= v_idle THEN
     o_outcome := 'expired';

@@ -83,6 +83,12 @@ function prepareStatements(db: Database.Database) {
       'UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL',
     ),
     liveSessionIdsOfUser: prepare('SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NULL'),
+    rotationRow: prepare(
+      `SELECT t.hash, t.expires_at AS token_expires_at, t.rotated_at, t.grace_response, t.used_ip,
+              t.used_user_agent, s.*, u.status AS user_status
+         FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id LEFT JOIN users u ON u.id = s.user_id
+        WHERE t.hash = ?`,
+    ),
     tokenWithSession: prepare(
       `SELECT t.hash, t.created_at AS token_created_at, t.expires_at AS token_expires_at, t.rotated_at,
               t.grace_response, t.used_ip, t.used_user_agent, s.*
@@ -337,11 +343,12 @@ export class SqliteStore implements DurableStore, EphemeralStore {
   }
 
   #rotateInTransaction(input: RotateInput): RotationResult {
-    const row = this.#stmt.tokenWithSession.get(input.presentedHash) as Row | undefined;
+    const row = this.#stmt.rotationRow.get(input.presentedHash) as Row | undefined;
     if (row === undefined) return { outcome: 'unknown' };
     const session = toSession(row);
     const now = input.now;
-    if (session.revokedAt !== null) return { outcome: 'revoked', session };
+    // A disabled (or deleted) owner gets nothing, whatever the token's state.
+    if (session.revokedAt !== null || row.user_status !== 'active') return { outcome: 'revoked', session };
     if (now >= session.absoluteExpiresAt || now >= session.idleExpiresAt) return { outcome: 'expired', session };
     const rotatedAt = row.rotated_at as number | null;
     // A rotated token is checked for reuse before its own expiry: the family may well be alive

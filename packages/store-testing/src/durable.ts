@@ -336,6 +336,29 @@ export function runDurableStoreConformance(name: string, factory: DurableStoreFa
         expect(await store.listAudit({ sessionId: 's-2', limit: 10 })).toEqual([]);
       });
 
+      it('a disabled owner gets revoked and nothing is consumed; enabled again, the token rotates', async () => {
+        const { tokenHash } = await seedSession('s-1');
+        await store.updateUser('u-1', { status: 'disabled' }, T0 + 30);
+        const input = rotateInput(tokenHash, T0 + 60, { audit: auditEvent('s-1', T0 + 60), seenUnrotated: true });
+        expectOutcome(await store.rotateRefreshToken(input), 'revoked');
+        expect((await store.findRefreshToken(tokenHash))?.rotatedAt).toBeNull();
+        expect(await store.findRefreshToken(input.next.hash)).toBeUndefined();
+        expect(await store.listAudit({ sessionId: 's-1', limit: 10 })).toEqual([]);
+        expect((await store.findSession('s-1'))?.revokedAt).toBeNull();
+
+        await store.updateUser('u-1', { status: 'active' }, T0 + 61);
+        expectOutcome(await store.rotateRefreshToken(rotateInput(tokenHash, T0 + 62)), 'rotated');
+      });
+
+      it('a disabled owner gets no grace replay and no reuse verdict either: revoked', async () => {
+        const { tokenHash } = await seedSession('s-1');
+        expectOutcome(await store.rotateRefreshToken(rotateInput(tokenHash, T0 + 60)), 'rotated');
+        await store.updateUser('u-1', { status: 'disabled' }, T0 + 61);
+        expectOutcome(await store.rotateRefreshToken(rotateInput(tokenHash, T0 + 62)), 'revoked');
+        expectOutcome(await store.rotateRefreshToken(rotateInput(tokenHash, T0 + 600)), 'revoked');
+        expect((await store.findSession('s-1'))?.revokedAt).toBeNull();
+      });
+
       it('a stale seenUnrotated hint changes nothing: grace inside the window, reuse after it', async () => {
         const { tokenHash } = await seedSession('s-1');
         const first = rotateInput(tokenHash, T0 + 60);

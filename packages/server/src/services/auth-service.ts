@@ -10,6 +10,7 @@ import type { AuditTrail } from './audit.js';
 import { createId } from './ids.js';
 import type { RefreshOutcome } from './metrics.js';
 import { checkPasswordPolicy, type PasswordHasher } from './passwords.js';
+import { type CachedSession, RefreshSessionCache } from './refresh-session-cache.js';
 import { createRefreshToken, hashRefreshToken, isRefreshTokenFormat } from './refresh-tokens.js';
 import type { RevocationService } from './revocation.js';
 import { deriveKey, open, seal } from './sealed-box.js';
@@ -76,6 +77,7 @@ export class AuthService {
     /** Sees the outcome of every refresh attempt, success or failure (metrics). */
     readonly observeRefresh?: (outcome: RefreshOutcome) => void,
   ) {
+    this.#sessions = new RefreshSessionCache(config.refreshCacheEntries);
     this.#signer = createAccessTokenSigner({
       issuer: config.issuer,
       audience: config.audience,
@@ -85,6 +87,8 @@ export class AuthService {
   }
 
   readonly #signer: AccessTokenSigner;
+  /** Sessions of the refresh tokens this process issued (see RefreshSessionCache). */
+  readonly #sessions: RefreshSessionCache;
 
   /**
    * Creates an account. Answers the same whether or not the email is taken, so registration
@@ -162,7 +166,9 @@ export class AuthService {
       ip: client.ip,
     };
     const refreshToken = createRefreshToken();
-    await this.store.createSession(session, { hash: hashRefreshToken(refreshToken), expiresAt: session.idleExpiresAt });
+    const refreshHash = hashRefreshToken(refreshToken);
+    await this.store.createSession(session, { hash: refreshHash, expiresAt: session.idleExpiresAt });
+    this.#sessions.remember(refreshHash, session, session.idleExpiresAt);
     const access = await this.#signAccess(session);
     return {
       accessToken: access.token,
@@ -176,7 +182,7 @@ export class AuthService {
 
   /** Signs on the threadpool: the event loop keeps serving while another core signs. */
   #signAccess(
-    session: SessionRecord,
+    session: CachedSession,
     scope: string = session.scope,
   ): Promise<{ token: string; claims: AccessTokenClaims }> {
     return this.#signer.signAsync(
@@ -222,10 +228,23 @@ export class AuthService {
     const now = this.clock();
     const presentedHash = hashRefreshToken(presented);
     const sealKey = deriveKey(presented, 'tessera refresh grace v1');
-    // One read for the family, its owner's status and the token's state (was two).
-    const context = await this.store.findRefreshContext(presentedHash);
-    if (context === undefined) throw new AuthError('ERR_REFRESH_INVALID');
-    const { session } = context;
+    // A token this process issued: its session is known, the store decides everything else
+    // in the rotation call. Otherwise one read for the family, its owner's status and the
+    // token's state (the owner is checked again under the store's lock).
+    let session: CachedSession | undefined = this.#sessions.take(presentedHash, now);
+    let seenUnrotated = session !== undefined;
+    if (session === undefined) {
+      const context = await this.store.findRefreshContext(presentedHash);
+      if (context === undefined) throw new AuthError('ERR_REFRESH_INVALID');
+      // Fix: a disabled (or deleted) account gets no new tokens. Refresh used to mint access
+      // tokens for it as long as its sessions were not revoked (e.g. status set by an operator
+      // in the store), and verifiers that only check signatures would accept them.
+      if (context.userStatus !== 'active') {
+        throw new AuthError('ERR_REFRESH_REVOKED', { detail: 'account disabled' });
+      }
+      session = context.session;
+      seenUnrotated = context.rotatedAt === null;
+    }
     // Fix: the requested scope (RFC 6749 section 6) is checked before the rotation. It used to
     // be checked by the route after it, so a refused request had already consumed the token.
     if (options.requestedScope !== undefined && options.requestedScope !== session.scope) {
@@ -233,12 +252,6 @@ export class AuthService {
       if (!options.requestedScope.split(' ').every((s) => granted.has(s))) {
         throw new AuthError('ERR_VALIDATION', { claim: 'scope', detail: 'scope exceeds the grant' });
       }
-    }
-    // Fix: a disabled (or deleted) account gets no new tokens. Refresh used to mint access
-    // tokens for it as long as its sessions were not revoked (e.g. status set by an operator
-    // in the store), and verifiers that only check signatures would accept them.
-    if (context.userStatus !== 'active') {
-      throw new AuthError('ERR_REFRESH_REVOKED', { detail: 'account disabled' });
     }
 
     const nextToken = createRefreshToken();
@@ -254,24 +267,27 @@ export class AuthService {
       sessionExpiresAt: session.absoluteExpiresAt,
       sessionId: session.id,
     };
+    const nextHash = hashRefreshToken(nextToken);
+    const nextExpiresAt = now + this.config.refreshIdleTtlSec;
     const audit = { userId: session.userId, sessionId: session.id, ...client };
     const rotatedEvent = this.audit.build('refresh.rotated', audit);
     const result: RotationResult = await this.store.rotateRefreshToken({
       presentedHash,
-      next: { hash: hashRefreshToken(nextToken), expiresAt: now + this.config.refreshIdleTtlSec },
+      next: { hash: nextHash, expiresAt: nextExpiresAt },
       graceResponse: seal(sealKey, JSON.stringify(grant), presentedHash),
       now,
       graceSec: this.config.refreshGraceSec,
       idleSec: this.config.refreshIdleTtlSec,
       ip: client.ip,
       userAgent: client.userAgent?.slice(0, 512) ?? null,
-      seenUnrotated: context.rotatedAt === null,
+      seenUnrotated,
       audit: rotatedEvent,
     });
     switch (result.outcome) {
       case 'rotated':
         // Stored by the rotation itself, in its transaction.
         this.audit.announce(rotatedEvent, audit);
+        this.#sessions.remember(nextHash, result.session, nextExpiresAt);
         return ['rotated', grant];
       case 'grace': {
         const replay = open(sealKey, result.graceResponse, presentedHash);

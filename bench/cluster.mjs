@@ -5,7 +5,9 @@
  *    and one Redis, versus the embedded SQLite single instance, versus node-oidc-provider
  *    (its own npm package, version recorded; bench/lib/cluster-oidc-target.mjs: memory adapter,
  *    a confidential client, rotateRefreshToken on, an ES256 JWT access token per refresh,
- *    refresh tokens seeded into its models so no login is in the path). Every request presents
+ *    refresh tokens seeded into its models so no login is in the path), once on its memory
+ *    adapter and once on a Redis adapter (bench/lib/oidc-redis-adapter.mjs, the way it shares
+ *    state between processes when it scales out). Every request presents
  *    a distinct, never-used refresh token (free-list wrk scripts). With k instances, k wrk
  *    processes (one thread each) run at once, one per instance, the connections split between
  *    them, and their rates are summed. Each round runs every configuration once, in an order
@@ -136,6 +138,8 @@ async function main() {
     stoppers.push(() => cluster.stop());
     const oidc = await startOidcTarget(ROOT);
     stoppers.push(() => oidc.stop());
+    const oidcRedis = await startOidcTarget(ROOT, { OIDC_REDIS_URL: REDIS_URL, OIDC_REDIS_PREFIX: `${prefix}oidc:` });
+    stoppers.push(() => oidcRedis.stop());
     log(`SQLite instance ${sqlite.url}; PostgreSQL + Redis instances ${cluster.urls.join(' ')} (schema ${schema})`);
     log(`node-oidc-provider ${oidc.info.version} at ${oidc.info.url}`);
     await register(sqlite.url, EMAIL);
@@ -143,7 +147,7 @@ async function main() {
 
     const tesseraScript = join(ROOT, 'bench/lib/refresh-chain.lua');
     const oidcScript = join(ROOT, 'bench/lib/cluster-oidc-chain.lua');
-    const oidcAuth = `Basic ${Buffer.from(`${oidc.info.clientId}:${oidc.info.clientSecret}`).toString('base64')}`;
+    const basic = (info) => `Basic ${Buffer.from(`${info.clientId}:${info.clientSecret}`).toString('base64')}`;
     const poolPer = (k) => Math.floor(CONNECTIONS / k) * 2;
     const tesseraTargets = async (urls) => {
       const sessions = await loginMany(urls, EMAIL, poolPer(urls.length) * urls.length);
@@ -179,8 +183,20 @@ async function main() {
           {
             url: oidc.info.url,
             script: oidcScript,
-            env: { CLIENT_AUTH: oidcAuth },
+            env: { CLIENT_AUTH: basic(oidc.info) },
             tokens: await oidc.seed(poolPer(1)),
+          },
+        ],
+      },
+      {
+        name: 'oidc-provider-redis',
+        label: `node-oidc-provider ${oidc.info.version}, Redis adapter, 1 process`,
+        targets: async () => [
+          {
+            url: oidcRedis.info.url,
+            script: oidcScript,
+            env: { CLIENT_AUTH: basic(oidcRedis.info) },
+            tokens: await oidcRedis.seed(poolPer(1)),
           },
         ],
       },
@@ -241,7 +257,7 @@ async function main() {
       loadGenerator: wrkVersion(),
       method: `${ROUNDS} rounds of ${ROUND_SEC} s, every configuration once per round in a rotated order; medians; ${CONNECTIONS} connections in total per configuration (split over the instances, one wrk process with one thread per instance); every request a distinct never-used refresh token`,
       benchSettings:
-        'Tessera instances: argon2id 8 MiB t=1 (sessions are created before timing), rate limits off (all load from 127.0.0.1); ES256 access tokens (the default). node-oidc-provider: memory adapter, client_secret_basic, rotateRefreshToken true, ES256 JWT access token for one resource, refresh tokens seeded into Grant + RefreshToken.',
+        'Tessera instances: argon2id 8 MiB t=1 (sessions are created before timing), rate limits off (all load from 127.0.0.1); ES256 access tokens (the default); every other setting default (incl. refreshCacheEntries 50,000). node-oidc-provider: memory adapter, or a Redis adapter (bench/lib/oidc-redis-adapter.mjs, ioredis with auto-pipelining) on the same Redis, client_secret_basic, rotateRefreshToken true, ES256 JWT access token for one resource, refresh tokens seeded into Grant + RefreshToken.',
       services: { postgres: DATABASE_URL.replace(/:[^:@/]*@/, ':***@'), redis: REDIS_URL },
       rotations: Object.fromEntries(
         configs.map((c) => [
@@ -258,6 +274,8 @@ async function main() {
         sqliteVsOidcProvider: ratio(medians['sqlite-1'], medians['oidc-provider']),
         cluster1VsOidcProvider: ratio(medians['cluster-1'], medians['oidc-provider']),
         cluster3VsOidcProvider: ratio(medians['cluster-3'], medians['oidc-provider']),
+        cluster1VsOidcProviderRedis: ratio(medians['cluster-1'], medians['oidc-provider-redis']),
+        sqliteVsOidcProviderRedis: ratio(medians['sqlite-1'], medians['oidc-provider-redis']),
         cluster2VsCluster1: ratio(medians['cluster-2'], medians['cluster-1']),
         cluster3VsCluster1: ratio(medians['cluster-3'], medians['cluster-1']),
         cluster1VsSqlite: ratio(medians['cluster-1'], medians['sqlite-1']),
@@ -268,17 +286,19 @@ async function main() {
     results.met = {
       vsOidcProvider: (results.ratios.sqliteVsOidcProvider ?? 0) >= TARGETS.vsOidcProvider,
       vsOidcProviderPostgres: (results.ratios.cluster1VsOidcProvider ?? 0) >= TARGETS.vsOidcProvider,
+      vsOidcProviderRedisPostgres: (results.ratios.cluster1VsOidcProviderRedis ?? 0) >= TARGETS.vsOidcProvider,
       propagationP99Ms:
         propagation.sse.p99Ms < TARGETS.propagationP99Ms && propagation.redis.p99Ms < TARGETS.propagationP99Ms,
     };
     writeJson(join(ROOT, 'bench/results/cluster.json'), results);
     log(
       `\n${formatTable(
-        ['configuration', 'rotations/s (median)', 'vs node-oidc-provider'],
+        ['configuration', 'rotations/s (median)', 'vs oidc-provider (memory)', 'vs oidc-provider (Redis)'],
         configs.map((c) => [
           c.label,
           fmtInt(medians[c.name]),
           fmtRatio(ratio(medians[c.name], medians['oidc-provider'])),
+          fmtRatio(ratio(medians[c.name], medians['oidc-provider-redis'])),
         ]),
       )}\n\n${formatTable(
         ['revocation A -> guard on B', 'p50', 'p99', 'max', 'target p99'],

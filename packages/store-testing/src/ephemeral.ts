@@ -90,6 +90,14 @@ export function runEphemeralStoreConformance(name: string, factory: EphemeralSto
         expect(denied.allowed).toBe(false);
       });
 
+      it('concurrent takes on one bucket (one batch, or racing calls) allow exactly capacity', async () => {
+        const results = await Promise.all(Array.from({ length: 12 }, () => store.takeToken('race', 5, 1, T0)));
+        expect(results.filter((r) => r.allowed)).toHaveLength(5);
+        expect(results.filter((r) => !r.allowed).every((r) => r.retryAfterSec >= 1)).toBe(true);
+        const others = await Promise.all(Array.from({ length: 3 }, (_, i) => store.takeToken(`other-${i}`, 1, 1, T0)));
+        expect(others.every((r) => r.allowed)).toBe(true);
+      });
+
       it('a denial reports a whole retryAfterSec of at least 1, and waiting that long is enough', async () => {
         expect((await store.takeToken('k', 1, 0.25, T0)).allowed).toBe(true);
         const denied = await store.takeToken('k', 1, 0.25, T0);

@@ -257,7 +257,7 @@ async function main() {
       loadGenerator: wrkVersion(),
       method: `${ROUNDS} rounds of ${ROUND_SEC} s, every configuration once per round in a rotated order; medians; ${CONNECTIONS} connections in total per configuration (split over the instances, one wrk process with one thread per instance); every request a distinct never-used refresh token`,
       benchSettings:
-        'Tessera instances: argon2id 8 MiB t=1 (sessions are created before timing), rate limits off (all load from 127.0.0.1); ES256 access tokens (the default); every other setting default (incl. refreshCacheEntries 50,000). node-oidc-provider: memory adapter, or a Redis adapter (bench/lib/oidc-redis-adapter.mjs, ioredis with auto-pipelining) on the same Redis, client_secret_basic, rotateRefreshToken true, ES256 JWT access token for one resource, refresh tokens seeded into Grant + RefreshToken.',
+        'Tessera instances: argon2id 8 MiB t=1 (sessions are created before timing), rate limits on but raised out of reach (all load comes from 127.0.0.1), so each refresh still takes from its per-IP bucket; ES256 access tokens (the default); every other setting default (incl. refreshCacheEntries 50,000). node-oidc-provider: memory adapter, or a Redis adapter (bench/lib/oidc-redis-adapter.mjs, ioredis with auto-pipelining) on the same Redis, client_secret_basic, rotateRefreshToken true, ES256 JWT access token for one resource, refresh tokens seeded into Grant + RefreshToken.',
       services: { postgres: DATABASE_URL.replace(/:[^:@/]*@/, ':***@'), redis: REDIS_URL },
       rotations: Object.fromEntries(
         configs.map((c) => [

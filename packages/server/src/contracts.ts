@@ -243,7 +243,11 @@ export interface DurableStore {
 
   listSigningKeys(): Promise<SigningKeyRecord[]>;
   insertSigningKey(key: SigningKeyRecord): Promise<void>;
-  updateSigningKey(kid: string, patch: SigningKeyPatch): Promise<void>;
+  /**
+   * Patches a key; with `expectedState`, only while the key is in that state (a compare-and-set,
+   * so instances ticking at the same moment make each transition once). True when it changed.
+   */
+  updateSigningKey(kid: string, patch: SigningKeyPatch, expectedState?: SigningKeyState): Promise<boolean>;
 
   /** Appends to the ordered revocation log and returns the event with its id. */
   appendRevocation(event: Omit<RevocationEvent, 'id'>): Promise<RevocationEvent>;

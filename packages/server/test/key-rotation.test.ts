@@ -280,6 +280,33 @@ describe('key schedule across instances', () => {
       await a.close();
     }
   });
+
+  it('two instances ticking when a rotation is due rotate once: one retiring and one activation reported (so audited) in all', async () => {
+    const masterKey = randomBytes(32);
+    const a = await startHarness({ keyRotationIntervalSec: DAY }, { masterKey });
+    const b = await startHarness({ keyRotationIntervalSec: DAY }, { masterKey, dir: a.dir });
+    try {
+      const due = START + DAY;
+      // Both read the same key set first, so both decide to rotate.
+      await Promise.all([a.server.context.keys.tick(due - 1), b.server.context.keys.tick(due - 1)]);
+      const [changesA, changesB] = await Promise.all([
+        a.server.context.keys.tick(due),
+        b.server.context.keys.tick(due),
+      ]);
+      const all = [...changesA, ...changesB];
+      expect(all.filter((c) => c.kind === 'retiring')).toHaveLength(1);
+      expect(all.filter((c) => c.kind === 'activated')).toHaveLength(1);
+      const states = (a.store.db.prepare('SELECT state FROM signing_keys').all() as { state: string }[]).map(
+        (r) => r.state,
+      );
+      expect(states.filter((s) => s === 'current')).toHaveLength(1);
+      expect(states.filter((s) => s === 'retiring')).toHaveLength(1);
+      expect(states.filter((s) => s === 'next')).toHaveLength(1);
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  });
 });
 
 describe('private keys at rest', () => {

@@ -26,6 +26,7 @@ import type {
   SessionRecord,
   SigningKeyPatch,
   SigningKeyRecord,
+  SigningKeyState,
   UserPatch,
   UserRecord,
 } from '@tessera/server/contracts';
@@ -503,7 +504,7 @@ export class PostgresStore implements DurableStore {
     ]);
   }
 
-  async updateSigningKey(kid: string, patch: SigningKeyPatch): Promise<void> {
+  async updateSigningKey(kid: string, patch: SigningKeyPatch, expectedState?: SigningKeyState): Promise<boolean> {
     const columns: Record<keyof SigningKeyPatch, string> = {
       state: 'state',
       activatedAt: 'activated_at',
@@ -514,8 +515,13 @@ export class PostgresStore implements DurableStore {
     const sets = (Object.keys(columns) as (keyof SigningKeyPatch)[])
       .filter((k) => patch[k] !== undefined)
       .map((k) => `${columns[k]} = $${values.push(patch[k])}`);
-    if (sets.length === 0) return;
-    await this.#query(`UPDATE ${this.#quotedSchema}.signing_keys SET ${sets.join(', ')} WHERE kid = $1`, values);
+    if (sets.length === 0) return false;
+    const guard = expectedState === undefined ? '' : ` AND state = $${values.push(expectedState)}`;
+    const result = await this.#query(
+      `UPDATE ${this.#quotedSchema}.signing_keys SET ${sets.join(', ')} WHERE kid = $1${guard}`,
+      values,
+    );
+    return result.rowCount === 1;
   }
 
   // --- revocation log ---

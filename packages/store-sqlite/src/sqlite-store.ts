@@ -26,6 +26,7 @@ import type {
   SessionRecord,
   SigningKeyPatch,
   SigningKeyRecord,
+  SigningKeyState,
   UserPatch,
   UserRecord,
 } from '@tessera/server/contracts';
@@ -423,7 +424,7 @@ export class SqliteStore implements DurableStore, EphemeralStore {
     this.#stmt.insertKey.run(key);
   }
 
-  async updateSigningKey(kid: string, patch: SigningKeyPatch): Promise<void> {
+  async updateSigningKey(kid: string, patch: SigningKeyPatch, expectedState?: SigningKeyState): Promise<boolean> {
     const columns: Record<keyof SigningKeyPatch, string> = {
       state: 'state',
       activatedAt: 'activated_at',
@@ -433,8 +434,13 @@ export class SqliteStore implements DurableStore, EphemeralStore {
     const sets = (Object.keys(patch) as (keyof SigningKeyPatch)[])
       .filter((k) => k in columns && patch[k] !== undefined)
       .map((k) => `${columns[k]} = @${k}`);
-    if (sets.length === 0) return;
-    this.db.prepare(`UPDATE signing_keys SET ${sets.join(', ')} WHERE kid = @kid`).run({ ...patch, kid });
+    if (sets.length === 0) return false;
+    const guard = expectedState === undefined ? '' : ' AND state = @expectedState';
+    return (
+      this.db
+        .prepare(`UPDATE signing_keys SET ${sets.join(', ')} WHERE kid = @kid${guard}`)
+        .run({ ...patch, kid, ...(expectedState === undefined ? {} : { expectedState }) }).changes === 1
+    );
   }
 
   // --- revocation log ---

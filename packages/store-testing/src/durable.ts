@@ -650,6 +650,19 @@ export function runDurableStoreConformance(name: string, factory: DurableStoreFa
         ]);
       });
 
+      it('updateSigningKey with expectedState changes the key only in that state, and says so', async () => {
+        const a = signingKeyRecord('kid-a', { state: 'current', activatedAt: T0 });
+        await store.insertSigningKey(a);
+        expect(await store.updateSigningKey('kid-a', { state: 'retiring', retiredAt: T0 + 1 }, 'next')).toBe(false);
+        expect(await store.listSigningKeys()).toEqual([a]);
+        expect(await store.updateSigningKey('kid-a', { state: 'retiring', retiredAt: T0 + 1 }, 'current')).toBe(true);
+        // The second of two racing transitions from the same read finds the state moved on.
+        expect(await store.updateSigningKey('kid-a', { state: 'retiring', retiredAt: T0 + 2 }, 'current')).toBe(false);
+        expect(await store.listSigningKeys()).toEqual([{ ...a, state: 'retiring', retiredAt: T0 + 1 }]);
+        expect(await store.updateSigningKey('kid-unknown', { state: 'retired' }, 'retiring')).toBe(false);
+        expect(await store.updateSigningKey('kid-a', { expiresAt: T0 + 3 })).toBe(true);
+      });
+
       it('updateSigningKey with null clears a timestamp', async () => {
         const a = signingKeyRecord('kid-a', { state: 'next', activatedAt: T0 + HOUR, expiresAt: T0 + DAY });
         await store.insertSigningKey(a);

@@ -141,22 +141,29 @@ export class SigningKeyManager {
     // each create and activate one: several `current` keys, all signing, and only one of them
     // ever rotated. Every instance signs with the canonical one (earliest activated); the others
     // retire like a rotated-out key, staying published until the tokens they signed expired.
+    // Every transition is a compare-and-set on the state just read: when instances tick at the
+    // same moment, each transition happens (and is reported, and audited) once.
     for (const extra of this.#records.filter((r) => r.state === 'current' && r !== canonicalCurrent(this.#records))) {
-      await this.#store.updateSigningKey(extra.kid, {
-        state: 'retiring',
-        retiredAt: now,
-        expiresAt: now + this.#policy.tokenLifetimeSec + (this.#policy.scheduleIntervalSec ?? 0),
-      });
-      changes.push({ kind: 'retiring', kid: extra.kid });
+      const changed = await this.#store.updateSigningKey(
+        extra.kid,
+        {
+          state: 'retiring',
+          retiredAt: now,
+          expiresAt: now + this.#policy.tokenLifetimeSec + (this.#policy.scheduleIntervalSec ?? 0),
+        },
+        'current',
+      );
+      if (changed) changes.push({ kind: 'retiring', kid: extra.kid });
     }
     if (changes.length > 0) await this.#load();
     const current = canonicalCurrent(this.#records);
-    const next = this.#records.find((r) => r.state === 'next');
+    const next = canonicalNext(this.#records);
     if (current === undefined) {
       // First start (nothing can have cached a JWKS yet) or a lost current key: sign at once.
       if (next !== undefined) {
-        await this.#store.updateSigningKey(next.kid, { state: 'current', activatedAt: now });
-        changes.push({ kind: 'activated', kid: next.kid });
+        if (await this.#store.updateSigningKey(next.kid, { state: 'current', activatedAt: now }, 'next')) {
+          changes.push({ kind: 'activated', kid: next.kid });
+        }
       } else {
         const created = await this.#generate(now, 'current');
         changes.push({ kind: 'created', kid: created.kid }, { kind: 'activated', kid: created.kid });
@@ -170,8 +177,9 @@ export class SigningKeyManager {
     }
     for (const record of this.#records) {
       if (record.state === 'retiring' && record.expiresAt !== null && record.expiresAt <= now) {
-        await this.#store.updateSigningKey(record.kid, { state: 'retired' });
-        changes.push({ kind: 'retired', kid: record.kid });
+        if (await this.#store.updateSigningKey(record.kid, { state: 'retired' }, 'retiring')) {
+          changes.push({ kind: 'retired', kid: record.kid });
+        }
       }
     }
     if (changes.length > 0) await this.#load();
@@ -183,34 +191,48 @@ export class SigningKeyManager {
     // Fix: two instances ticking at the same moment could both find no `next` key and both
     // create one; the extra stayed published forever and was never used. Keep the oldest and
     // retire the others: a `next` key has signed nothing, so no token depends on it.
-    const extras = this.#records
-      .filter((r) => r.state === 'next')
-      .sort((a, b) => a.createdAt - b.createdAt || (a.kid < b.kid ? -1 : a.kid > b.kid ? 1 : 0))
-      .slice(1);
+    const keep = canonicalNext(this.#records);
+    const extras = this.#records.filter((r) => r.state === 'next' && r !== keep);
     if (extras.length > 0) {
       for (const extra of extras) {
-        await this.#store.updateSigningKey(extra.kid, { state: 'retired', retiredAt: now, expiresAt: now });
-        changes.push({ kind: 'retired', kid: extra.kid });
+        if (
+          await this.#store.updateSigningKey(extra.kid, { state: 'retired', retiredAt: now, expiresAt: now }, 'next')
+        ) {
+          changes.push({ kind: 'retired', kid: extra.kid });
+        }
       }
       await this.#load();
     }
     return changes;
   }
 
+  /**
+   * Retires `current` and activates `next`, each only from the state read. The instance whose
+   * retirement of `current` lands is the one that rotates; another that read the same state
+   * changes nothing and reports nothing (it used to repeat both writes and audit a second
+   * rotation).
+   */
   async #rotate(current: SigningKeyRecord, next: SigningKeyRecord, now: number): Promise<KeyChange[]> {
-    await this.#store.updateSigningKey(current.kid, {
-      state: 'retiring',
-      retiredAt: now,
-      // Fix: other instances (or the server, when `tessera keys rotate` ran in another process)
-      // keep signing with this key until their next tick; without the schedule interval here
-      // the key left the JWKS while tokens they signed just after the rotation were still live.
-      expiresAt: now + this.#policy.tokenLifetimeSec + (this.#policy.scheduleIntervalSec ?? 0),
-    });
-    await this.#store.updateSigningKey(next.kid, { state: 'current', activatedAt: now });
-    return [
-      { kind: 'retiring', kid: current.kid },
-      { kind: 'activated', kid: next.kid },
-    ];
+    const retired = await this.#store.updateSigningKey(
+      current.kid,
+      {
+        state: 'retiring',
+        retiredAt: now,
+        // Fix: other instances (or the server, when `tessera keys rotate` ran in another process)
+        // keep signing with this key until their next tick; without the schedule interval here
+        // the key left the JWKS while tokens they signed just after the rotation were still live.
+        expiresAt: now + this.#policy.tokenLifetimeSec + (this.#policy.scheduleIntervalSec ?? 0),
+      },
+      'current',
+    );
+    if (!retired) return [];
+    const changes: KeyChange[] = [{ kind: 'retiring', kid: current.kid }];
+    // Every instance picks the same `next` (canonicalNext) and extra-`next` cleanup keeps that
+    // one, so this only fails if another instance activated it first, which is the same result.
+    if (await this.#store.updateSigningKey(next.kid, { state: 'current', activatedAt: now }, 'next')) {
+      changes.push({ kind: 'activated', kid: next.kid });
+    }
+    return changes;
   }
 
   /**
@@ -221,7 +243,7 @@ export class SigningKeyManager {
   async rotateNow(now: number, options: { force?: boolean } = {}): Promise<KeyChange[]> {
     await this.#load();
     const current = canonicalCurrent(this.#records);
-    const next = this.#records.find((r) => r.state === 'next');
+    const next = canonicalNext(this.#records);
     if (current === undefined || next === undefined) return this.tick(now);
     if (!options.force && next.createdAt + this.#policy.jwksMaxAgeSec > now) {
       throw new RangeError(
@@ -234,6 +256,17 @@ export class SigningKeyManager {
     await this.#load();
     return changes;
   }
+}
+
+/** The `next` key every instance activates and keeps: the oldest (then the lowest kid). */
+function canonicalNext(records: readonly SigningKeyRecord[]): SigningKeyRecord | undefined {
+  let best: SigningKeyRecord | undefined;
+  for (const r of records) {
+    if (r.state !== 'next') continue;
+    if (best === undefined || r.createdAt < best.createdAt || (r.createdAt === best.createdAt && r.kid < best.kid))
+      best = r;
+  }
+  return best;
 }
 
 /** The `current` key every instance signs with: the earliest activated (then the lowest kid). */

@@ -144,16 +144,7 @@ export class SigningKeyManager {
     // Every transition is a compare-and-set on the state just read: when instances tick at the
     // same moment, each transition happens (and is reported, and audited) once.
     for (const extra of this.#records.filter((r) => r.state === 'current' && r !== canonicalCurrent(this.#records))) {
-      const changed = await this.#store.updateSigningKey(
-        extra.kid,
-        {
-          state: 'retiring',
-          retiredAt: now,
-          expiresAt: now + this.#policy.tokenLifetimeSec + (this.#policy.scheduleIntervalSec ?? 0),
-        },
-        'current',
-      );
-      if (changed) changes.push({ kind: 'retiring', kid: extra.kid });
+      if (await this.#retire(extra, now)) changes.push({ kind: 'retiring', kid: extra.kid });
     }
     if (changes.length > 0) await this.#load();
     const current = canonicalCurrent(this.#records);
@@ -206,15 +197,10 @@ export class SigningKeyManager {
     return changes;
   }
 
-  /**
-   * Retires `current` and activates `next`, each only from the state read. The instance whose
-   * retirement of `current` lands is the one that rotates; another that read the same state
-   * changes nothing and reports nothing (it used to repeat both writes and audit a second
-   * rotation).
-   */
-  async #rotate(current: SigningKeyRecord, next: SigningKeyRecord, now: number): Promise<KeyChange[]> {
-    const retired = await this.#store.updateSigningKey(
-      current.kid,
+  /** Moves a `current` key to `retiring` (compare-and-set); false if it was not `current` any more. */
+  #retire(key: SigningKeyRecord, now: number): Promise<boolean> {
+    return this.#store.updateSigningKey(
+      key.kid,
       {
         state: 'retiring',
         retiredAt: now,
@@ -225,7 +211,16 @@ export class SigningKeyManager {
       },
       'current',
     );
-    if (!retired) return [];
+  }
+
+  /**
+   * Retires `current` and activates `next`, each only from the state read. The instance whose
+   * retirement of `current` lands is the one that rotates; another that read the same state
+   * changes nothing and reports nothing (it used to repeat both writes and audit a second
+   * rotation).
+   */
+  async #rotate(current: SigningKeyRecord, next: SigningKeyRecord, now: number): Promise<KeyChange[]> {
+    if (!(await this.#retire(current, now))) return [];
     const changes: KeyChange[] = [{ kind: 'retiring', kid: current.kid }];
     // Every instance picks the same `next` (canonicalNext) and extra-`next` cleanup keeps that
     // one, so this only fails if another instance activated it first, which is the same result.

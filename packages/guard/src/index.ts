@@ -38,8 +38,11 @@ export type { HeaderGetter, HeadersLike, RequestLike } from './request.js';
 export type { GuardErrorOptions, GuardResponse, ToResponseOptions } from './response.js';
 export { DEFAULT_REALM, GuardError, toResponse } from './response.js';
 export type { RevocationFeed, RevocationFeedLogger, RevocationFeedOptions } from './revocation-feed.js';
-export { createRevocationFeed, RevocationSet } from './revocation-feed.js';
+export { createRevocationFeed } from './revocation-feed.js';
+export { RevocationSet } from './revocation-set.js';
 export type { RevocableClaims, RevocationEvent, RevocationKind, RevocationSource } from './revocation-source.js';
+export type { RevocationStateLogger } from './revocation-state.js';
+export { RevocationState } from './revocation-state.js';
 export { hasScopes } from './scopes.js';
 
 export interface Guard {

@@ -12,6 +12,7 @@
  */
 
 import type { RevocableClaims, RevocationEvent, RevocationKind, RevocationSource } from './revocation-source.js';
+import { RevocationState } from './revocation-state.js';
 
 /** pino-style: a Fastify or pino logger fits. */
 export interface RevocationFeedLogger {
@@ -109,89 +110,6 @@ function toEvent(wire: unknown): RevocationEvent | undefined {
   };
 }
 
-/** A value with the latest expiry among the events that set it. */
-interface Entry<T> {
-  value: T;
-  expiresAt: number;
-}
-
-/** The in-memory revocation state; every entry is forgotten after its expiry. */
-export class RevocationSet {
-  readonly jtis = new Map<string, number>();
-  readonly sids = new Map<string, number>();
-  readonly kids = new Map<string, number>();
-  /** userId → the highest cutoff: tokens with `iat < cutoff` are dead. */
-  readonly cutoffs = new Map<string, Entry<number>>();
-  /** userId → the latest disable time: tokens with `iat <= at` are dead. */
-  readonly disabled = new Map<string, Entry<number>>();
-
-  /** Applies one event; returns false when it is malformed (a `sub` value without a cutoff). */
-  apply(event: RevocationEvent): boolean {
-    switch (event.kind) {
-      case 'jti':
-        return setMax(this.jtis, event.value, event.expiresAt);
-      case 'sid':
-        return setMax(this.sids, event.value, event.expiresAt);
-      case 'kid':
-        return setMax(this.kids, event.value, event.expiresAt);
-      case 'sub': {
-        const at = event.value.lastIndexOf('@');
-        const cutoff = Number(event.value.slice(at + 1));
-        if (at <= 0 || !Number.isSafeInteger(cutoff)) return false;
-        return raise(this.cutoffs, event.value.slice(0, at), cutoff, event.expiresAt);
-      }
-      case 'user_disabled':
-        return raise(this.disabled, event.value, event.at, event.expiresAt);
-      default:
-        return false;
-    }
-  }
-
-  isRevoked(claims: RevocableClaims, kid: string | undefined, now: number): boolean {
-    if (live(this.jtis.get(claims.jti), now)) return true;
-    if (claims.sid !== undefined && live(this.sids.get(claims.sid), now)) return true;
-    if (kid !== undefined && live(this.kids.get(kid), now)) return true;
-    const cutoff = this.cutoffs.get(claims.sub);
-    if (cutoff !== undefined && live(cutoff.expiresAt, now) && claims.iat < cutoff.value) return true;
-    const disabled = this.disabled.get(claims.sub);
-    if (disabled !== undefined && live(disabled.expiresAt, now) && claims.iat <= disabled.value) return true;
-    return false;
-  }
-
-  /** Drops every entry whose (extended) expiry has passed. */
-  prune(now: number): void {
-    for (const map of [this.jtis, this.sids, this.kids]) {
-      for (const [key, expiresAt] of map) if (!live(expiresAt, now)) map.delete(key);
-    }
-    for (const map of [this.cutoffs, this.disabled]) {
-      for (const [key, entry] of map) if (!live(entry.expiresAt, now)) map.delete(key);
-    }
-  }
-
-  get size(): number {
-    return this.jtis.size + this.sids.size + this.kids.size + this.cutoffs.size + this.disabled.size;
-  }
-}
-
-/** `now` here already has the retention subtracted: an entry lives while now <= expiresAt. */
-function live(expiresAt: number | undefined, now: number): boolean {
-  return expiresAt !== undefined && now <= expiresAt;
-}
-
-function setMax(map: Map<string, number>, key: string, expiresAt: number): boolean {
-  const old = map.get(key);
-  if (old === undefined || expiresAt > old) map.set(key, expiresAt);
-  return true;
-}
-
-/** Keeps the highest value and the latest expiry: a later cutoff covers an earlier one. */
-function raise(map: Map<string, Entry<number>>, key: string, value: number, expiresAt: number): boolean {
-  const old = map.get(key);
-  if (old === undefined) map.set(key, { value, expiresAt });
-  else map.set(key, { value: Math.max(old.value, value), expiresAt: Math.max(old.expiresAt, expiresAt) });
-  return true;
-}
-
 /** Incremental `text/event-stream` parsing (the WHATWG rules that matter here). */
 export class SseParser {
   #buffer = '';
@@ -254,40 +172,20 @@ export function createRevocationFeed(options: RevocationFeedOptions): Revocation
     `${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`,
   ).toString('base64')}`;
 
-  const set = new RevocationSet();
-  const listeners = new Set<(event: RevocationEvent) => void>();
+  const state = new RevocationState(clock, retainSec, logger);
   const controller = new AbortController();
   let lastEventId = 0;
-  let lastContactMs: number | undefined;
   let heartbeatSec: number | undefined;
   let closed = false;
-  let lastPruneSec = 0;
-  let resolveReady!: () => void;
-  let rejectReady!: (error: Error) => void;
-  const ready = new Promise<void>((resolve, reject) => {
-    resolveReady = resolve;
-    rejectReady = reject;
-  });
-  // Nobody has to await `ready`; a close before it must not be an unhandled rejection.
-  ready.catch(() => {});
 
-  const touch = () => {
-    lastContactMs = performance.now();
-  };
+  const touch = () => state.touch();
 
   const receive = (event: RevocationEvent) => {
-    if (!set.apply(event)) {
+    if (!state.apply(event)) {
       logger?.warn({ id: event.id, kind: event.kind }, 'malformed revocation event ignored');
       return;
     }
     if (event.id > lastEventId) lastEventId = event.id;
-    for (const listener of listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        logger?.warn({ err: error }, 'a revocation listener threw');
-      }
-    }
   };
 
   const sleep = (ms: number) =>
@@ -380,11 +278,6 @@ export function createRevocationFeed(options: RevocationFeedOptions): Revocation
           if (event === undefined) logger?.warn({}, 'malformed revocation event ignored');
           else receive(event);
         }
-        const now = clock();
-        if (now - lastPruneSec >= 10) {
-          lastPruneSec = now;
-          set.prune(now - retainSec);
-        }
       });
       const decoder = new TextDecoder();
       const reader = res.body.getReader();
@@ -431,7 +324,7 @@ export function createRevocationFeed(options: RevocationFeedOptions): Revocation
       }
     }
     if (closed) return;
-    resolveReady();
+    state.markReady();
     failures = 0;
     while (!closed) {
       const received = await stream();
@@ -446,28 +339,18 @@ export function createRevocationFeed(options: RevocationFeedOptions): Revocation
   });
 
   return {
-    ready,
+    ready: state.ready,
     get lastEventId() {
       return lastEventId;
     },
-    isRevoked(claims: RevocableClaims, kid?: string): boolean {
-      return set.isRevoked(claims, kid, clock() - retainSec);
-    },
-    stalenessSec(): number {
-      return lastContactMs === undefined ? Number.POSITIVE_INFINITY : (performance.now() - lastContactMs) / 1000;
-    },
-    onRevocation(listener: (event: RevocationEvent) => void): () => void {
-      listeners.add(listener);
-      return () => {
-        listeners.delete(listener);
-      };
-    },
+    isRevoked: (claims: RevocableClaims, kid?: string) => state.isRevoked(claims, kid),
+    stalenessSec: () => state.stalenessSec(),
+    onRevocation: (listener: (event: RevocationEvent) => void) => state.onRevocation(listener),
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
       controller.abort();
-      rejectReady(new Error('revocation feed closed'));
-      listeners.clear();
+      state.close('revocation feed closed');
     },
   };
 }

@@ -12,7 +12,7 @@
  * Redis has been unreachable for longer than its `maxStalenessSec`.
  */
 
-import { type RevocableClaims, type RevocationEvent, RevocationSet, type RevocationSource } from '@tessera/guard';
+import { type RevocableClaims, type RevocationEvent, type RevocationSource, RevocationState } from '@tessera/guard';
 import type { Redis } from 'ioredis';
 import { type RedisConnectionOptions, resolveConnection } from './connection.js';
 import { decodeRevocation } from './revocation-codec.js';
@@ -79,21 +79,10 @@ export function createRedisRevocationSource(options: RedisRevocationSourceOption
   const streamKey = `${connection.keyPrefix}revocations`;
   const client: Redis = connection.open('tessera-revocation-source', true);
 
-  const set = new RevocationSet();
-  const listeners = new Set<(event: RevocationEvent) => void>();
+  const state = new RevocationState(clock, retainSec, logger);
   let lastStreamId = '0-0';
-  let lastContactMs: number | undefined;
-  let lastPruneSec = 0;
   let closed = false;
   let wake: (() => void) | undefined;
-  let resolveReady!: () => void;
-  let rejectReady!: (error: Error) => void;
-  const ready = new Promise<void>((resolve, reject) => {
-    resolveReady = resolve;
-    rejectReady = reject;
-  });
-  // Nobody has to await `ready`; a close before it must not be an unhandled rejection.
-  ready.catch(() => {});
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -113,17 +102,8 @@ export function createRedisRevocationSource(options: RedisRevocationSourceOption
   const receive = (id: string, payload: string | undefined) => {
     lastStreamId = id;
     const event = payload === undefined ? undefined : decodeRevocation(payload);
-    if (event === undefined || !set.apply(event)) {
+    if (event === undefined || !state.apply(event))
       logger?.warn({ streamId: id }, 'malformed revocation entry ignored');
-      return;
-    }
-    for (const listener of [...listeners]) {
-      try {
-        listener(event);
-      } catch (error) {
-        logger?.warn({ err: error instanceof Error ? error.message : String(error) }, 'a revocation listener threw');
-      }
-    }
   };
 
   /** One XREAD with a deadline; a connection that does not answer in time is dropped and reopened. */
@@ -155,17 +135,12 @@ export function createRedisRevocationSource(options: RedisRevocationSourceOption
       }
       try {
         const entries = entriesOf(await read(caughtUp));
-        lastContactMs = performance.now();
+        state.touch();
         failures = 0;
         for (const [id, payload] of entries) receive(id, payload);
         if (!caughtUp && entries.length < batchSize) {
           caughtUp = true;
-          resolveReady();
-        }
-        const now = clock();
-        if (now - lastPruneSec >= 10) {
-          lastPruneSec = now;
-          set.prune(now - retainSec);
+          state.markReady();
         }
       } catch (error) {
         if (closed) return;
@@ -185,27 +160,17 @@ export function createRedisRevocationSource(options: RedisRevocationSourceOption
   });
 
   return {
-    ready,
+    ready: state.ready,
     get lastStreamId() {
       return lastStreamId;
     },
-    isRevoked(claims: RevocableClaims, kid?: string): boolean {
-      return set.isRevoked(claims, kid, clock() - retainSec);
-    },
-    stalenessSec(): number {
-      return lastContactMs === undefined ? Number.POSITIVE_INFINITY : (performance.now() - lastContactMs) / 1000;
-    },
-    onRevocation(listener: (event: RevocationEvent) => void): () => void {
-      listeners.add(listener);
-      return () => {
-        listeners.delete(listener);
-      };
-    },
+    isRevoked: (claims: RevocableClaims, kid?: string) => state.isRevoked(claims, kid),
+    stalenessSec: () => state.stalenessSec(),
+    onRevocation: (listener: (event: RevocationEvent) => void) => state.onRevocation(listener),
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      rejectReady(new Error('revocation source closed'));
-      listeners.clear();
+      state.close('revocation source closed');
       wake?.();
       client.disconnect();
     },

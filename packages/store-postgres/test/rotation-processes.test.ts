@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PostgresStore } from '@tessera/store-postgres';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildRotateChild, type RotateChild, startRotateChild } from './support/child-processes.js';
+import { buildRotateChild, type RotateChild, startPostgresRotateChild } from './support/child-processes.js';
 import { rotateInput, seedSession } from './support/seed.js';
 import { DATABASE_URL, openTestStore, probeDatabase, requireDatabase } from './support/test-database.js';
 
@@ -38,7 +38,7 @@ if (requireDatabase(await probeDatabase())) {
     /** Starts every child, waits until all hold a live connection, then releases them together. */
     async function race(presentedHash: string, graceSec: number) {
       children = Array.from({ length: PROCESSES }, (_, i) =>
-        startRotateChild(script, DATABASE_URL, schema, rotateInput(presentedHash, `child-${i}`, { graceSec })),
+        startPostgresRotateChild(script, DATABASE_URL, schema, rotateInput(presentedHash, `child-${i}`, { graceSec })),
       );
       await Promise.all(children.map((c) => c.ready));
       for (const child of children) child.process.stdin.write('go\n');

@@ -4,16 +4,15 @@
  * sharing one file (the `BEGIN IMMEDIATE` write lock, not any per-instance state).
  */
 
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RotateInput, RotationResult, SessionRecord } from '@tessera/server/contracts';
 import { MIGRATIONS, SqliteStore } from '@tessera/store-sqlite';
+import { startRotateChild, transpileToCommonJs } from '@tessera/store-testing';
 import Database from 'better-sqlite3';
-import ts from 'typescript';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const T0 = 1_900_000_000;
@@ -173,7 +172,7 @@ describe('SQLite rotation across connections', () => {
     await seedSession(store);
     const script = buildChildScript(dir);
     const inputs = [0, 1, 2, 3].map((i) => rotation(`proc-${i}`));
-    const children = inputs.map((input) => startChild(script, dbPath, input));
+    const children = inputs.map((input) => startRotateChild(script, [dbPath], input));
     try {
       await Promise.all(children.map((c) => c.ready));
       const parentInput = rotation('proc-parent');
@@ -208,15 +207,7 @@ function buildChildScript(into: string): string {
     ['migrations', join(src, 'migrations.ts')],
     ['store-rows', storeRows],
   ] as const) {
-    const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), {
-      compilerOptions: {
-        module: ts.ModuleKind.CommonJS,
-        target: ts.ScriptTarget.ES2022,
-        esModuleInterop: true,
-        verbatimModuleSyntax: false,
-      },
-    });
-    const code = outputText
+    const code = transpileToCommonJs(file)
       .replace('require("better-sqlite3")', `require(${JSON.stringify(betterSqlite)})`)
       .replace('require("./migrations.js")', 'require("./migrations.cjs")')
       .replace('require("@tessera/server/store-rows")', 'require("./store-rows.cjs")');
@@ -242,41 +233,4 @@ process.stdin.once('data', async () => {
 `,
   );
   return script;
-}
-
-interface Child {
-  readonly process: ChildProcessWithoutNullStreams;
-  readonly ready: Promise<void>;
-  readonly result: Promise<RotationResult>;
-}
-
-function startChild(script: string, path: string, input: RotateInput): Child {
-  const child = spawn(process.execPath, [script, path, JSON.stringify(input)], { stdio: 'pipe' });
-  let stdout = '';
-  let stderr = '';
-  let markReady: () => void = () => {};
-  const ready = new Promise<void>((resolve) => {
-    markReady = resolve;
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-    if (stdout.startsWith('ready\n')) markReady();
-  });
-  const result = new Promise<RotationResult>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const lines = stdout.trim().split('\n');
-      if (code !== 0 || lines[0] !== 'ready' || lines.length !== 2) {
-        reject(new Error(`child exited ${code}: stdout=${JSON.stringify(stdout)} stderr=${stderr}`));
-        return;
-      }
-      resolve(JSON.parse(lines[1] as string) as RotationResult);
-    });
-  });
-  result.catch(() => undefined); // awaited by the test; killed children must not be unhandled rejections
-  // A child that dies before it is ready fails the test instead of hanging it.
-  return { process: child, ready: Promise.race([ready, result.then(() => undefined)]), result };
 }

@@ -15,3 +15,5 @@ export type { DurableStoreFactory } from './durable.js';
 export { runDurableStoreConformance } from './durable.js';
 export type { EphemeralStoreFactory } from './ephemeral.js';
 export { runEphemeralStoreConformance } from './ephemeral.js';
+export type { RotateChild } from './rotate-child.js';
+export { startRotateChild, transpileToCommonJs } from './rotate-child.js';

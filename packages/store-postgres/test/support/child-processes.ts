@@ -5,13 +5,12 @@
  * the result.
  */
 
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RotateInput, RotationResult } from '@tessera/server/contracts';
-import ts from 'typescript';
+import type { RotateInput } from '@tessera/server/contracts';
+import { type RotateChild, startRotateChild, transpileToCommonJs } from '@tessera/store-testing';
 
 const MODULES = ['postgres-store', 'migrations', 'rows', 'store-unavailable'] as const;
 
@@ -21,15 +20,7 @@ export function buildRotateChild(into: string): string {
   // AuthError comes from core's error table, a module without imports of its own.
   const coreErrors = fileURLToPath(new URL('../../../core/src/errors.ts', import.meta.url));
   const pgPath = createRequire(import.meta.url).resolve('pg');
-  const transpile = (file: string) =>
-    ts.transpileModule(readFileSync(file, 'utf8'), {
-      compilerOptions: {
-        module: ts.ModuleKind.CommonJS,
-        target: ts.ScriptTarget.ES2022,
-        esModuleInterop: true,
-        verbatimModuleSyntax: false,
-      },
-    }).outputText;
+  const transpile = transpileToCommonJs;
   const core = transpile(coreErrors);
   if (/require\(/.test(core)) throw new Error('core/src/errors.ts gained an import: the child build must follow it');
   writeFileSync(join(into, 'core-errors.cjs'), core);
@@ -68,39 +59,9 @@ store.ping().then(() => {
   return script;
 }
 
-export interface RotateChild {
-  readonly process: ChildProcessWithoutNullStreams;
-  readonly ready: Promise<void>;
-  readonly result: Promise<RotationResult>;
-}
+export type { RotateChild } from '@tessera/store-testing';
 
-export function startRotateChild(script: string, url: string, schema: string, input: RotateInput): RotateChild {
-  const child = spawn(process.execPath, [script, url, schema, JSON.stringify(input)], { stdio: 'pipe' });
-  let stdout = '';
-  let stderr = '';
-  let markReady: () => void = () => {};
-  const ready = new Promise<void>((resolve) => {
-    markReady = resolve;
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-    if (stdout.startsWith('ready\n')) markReady();
-  });
-  const result = new Promise<RotationResult>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const lines = stdout.trim().split('\n');
-      if (code !== 0 || lines[0] !== 'ready' || lines.length !== 2) {
-        reject(new Error(`child exited ${code}: stdout=${JSON.stringify(stdout)} stderr=${stderr}`));
-        return;
-      }
-      resolve(JSON.parse(lines[1] as string) as RotationResult);
-    });
-  });
-  result.catch(() => undefined); // awaited by the test; a child that died must not be an unhandled rejection
-  // A child that dies before it is ready fails the test instead of hanging it.
-  return { process: child, ready: Promise.race([ready, result.then(() => undefined)]), result };
+/** Starts the child script against `url`/`schema` (see @tessera/store-testing's startRotateChild). */
+export function startPostgresRotateChild(script: string, url: string, schema: string, input: RotateInput): RotateChild {
+  return startRotateChild(script, [url, schema], input);
 }

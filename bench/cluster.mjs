@@ -136,6 +136,19 @@ async function main() {
     stoppers.push(() => sqlite.stop());
     const cluster = await startCluster({ root: ROOT, dir: clusterDir, n: 3, env: serviceEnv });
     stoppers.push(() => cluster.stop());
+    // A fourth instance with the refresh session cache off: every refresh reads the store first,
+    // which is what a token presented to an instance that did not issue it costs (a balancer
+    // without affinity sends (k-1)/k of the refreshes of k instances there).
+    const uncachedPort = await freePort();
+    const uncached = await startInstance({
+      root: ROOT,
+      dir: clusterDir,
+      port: uncachedPort,
+      issuer: cluster.issuer,
+      masterKey: cluster.masterKey,
+      env: { ...serviceEnv, TESSERA_REFRESH_CACHE_ENTRIES: '0' },
+    });
+    stoppers.push(() => uncached.stop());
     const oidc = await startOidcTarget(ROOT);
     stoppers.push(() => oidc.stop());
     const oidcRedis = await startOidcTarget(ROOT, { OIDC_REDIS_URL: REDIS_URL, OIDC_REDIS_PREFIX: `${prefix}oidc:` });
@@ -165,6 +178,11 @@ async function main() {
         name: 'cluster-1',
         label: 'Tessera, PostgreSQL + Redis, 1 instance',
         targets: () => tesseraTargets(cluster.urls.slice(0, 1)),
+      },
+      {
+        name: 'cluster-1-uncached',
+        label: 'Tessera, PostgreSQL + Redis, 1 instance, refresh cache off (no affinity)',
+        targets: () => tesseraTargets([uncached.url]),
       },
       {
         name: 'cluster-2',
@@ -275,6 +293,8 @@ async function main() {
         cluster1VsOidcProvider: ratio(medians['cluster-1'], medians['oidc-provider']),
         cluster3VsOidcProvider: ratio(medians['cluster-3'], medians['oidc-provider']),
         cluster1VsOidcProviderRedis: ratio(medians['cluster-1'], medians['oidc-provider-redis']),
+        cluster1UncachedVsOidcProviderRedis: ratio(medians['cluster-1-uncached'], medians['oidc-provider-redis']),
+        cluster1UncachedVsCluster1: ratio(medians['cluster-1-uncached'], medians['cluster-1']),
         sqliteVsOidcProviderRedis: ratio(medians['sqlite-1'], medians['oidc-provider-redis']),
         cluster2VsCluster1: ratio(medians['cluster-2'], medians['cluster-1']),
         cluster3VsCluster1: ratio(medians['cluster-3'], medians['cluster-1']),

@@ -281,6 +281,67 @@ describe('key schedule across instances', () => {
     }
   });
 
+  it('an instance that finds no current key and loses the activation to another still signs afterwards', async () => {
+    const masterKey = randomBytes(32);
+    const a = await startHarness({ keyRotationIntervalSec: DAY }, { masterKey });
+    const b = await startHarness({ keyRotationIntervalSec: DAY }, { masterKey, dir: a.dir });
+    try {
+      await signUp(a);
+      // The state between another instance's two rotation writes, or after a crash between them.
+      a.store.db
+        .prepare("UPDATE signing_keys SET state = 'retiring', retired_at = ?, expires_at = ? WHERE state = 'current'")
+        .run(START, START + DAY);
+      const now = START + 5;
+      const [changesA, changesB] = await Promise.all([
+        a.server.context.keys.tick(now),
+        b.server.context.keys.tick(now),
+      ]);
+      expect([...changesA, ...changesB].filter((c) => c.kind === 'activated')).toHaveLength(1);
+      expect(a.server.context.keys.ready).toBe(true);
+      expect(b.server.context.keys.ready).toBe(true);
+      // B signs with a published key (the one it had, still retiring, or the new one) and its
+      // tokens verify everywhere; at its next tick it signs with the new one.
+      const login = await logIn(b);
+      expect((await whoami(a, login.accessToken)).statusCode).toBe(200);
+      await b.server.context.keys.tick(now + 60);
+      expect(b.server.context.keys.current.kid).toBe(a.server.context.keys.current.kid);
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  });
+
+  it('rotateNow that loses to a rotation by another instance changes nothing and says so', async () => {
+    const masterKey = randomBytes(32);
+    const a = await startHarness({ keyRotationIntervalSec: DAY }, { masterKey });
+    const b = await startHarness({ keyRotationIntervalSec: DAY }, { masterKey, dir: a.dir });
+    try {
+      const due = START + DAY;
+      await b.server.context.keys.tick(due - 1);
+      const before = (a.store.db.prepare('SELECT count(*) AS n FROM signing_keys').get() as { n: number }).n;
+      // B decides from what it read before A's rotation lands.
+      const stale = b.store.listSigningKeys.bind(b.store);
+      let snapshot: Awaited<ReturnType<typeof stale>> | undefined;
+      b.store.listSigningKeys = async () => {
+        if (snapshot === undefined) {
+          snapshot = await stale();
+          await a.server.context.keys.tick(due);
+          return snapshot;
+        }
+        return stale();
+      };
+      await expect(b.server.context.keys.rotateNow(due, { force: true })).rejects.toThrow(/another instance/);
+      const after = a.store.db.prepare('SELECT state FROM signing_keys').all() as { state: string }[];
+      // A's rotation made one new next key; B added none.
+      expect(after).toHaveLength(before + 1);
+      expect(after.filter((r) => r.state === 'current')).toHaveLength(1);
+      expect(after.filter((r) => r.state === 'next')).toHaveLength(1);
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  });
+
   it('two instances ticking when a rotation is due rotate once: one retiring and one activation reported (so audited) in all', async () => {
     const masterKey = randomBytes(32);
     const a = await startHarness({ keyRotationIntervalSec: DAY }, { masterKey });

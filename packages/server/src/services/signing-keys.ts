@@ -120,7 +120,16 @@ export class SigningKeyManager {
     }
     this.#keys = keys;
     const current = canonicalCurrent(this.#records);
-    this.#current = current === undefined ? undefined : keys.get(current.kid);
+    // Between another instance's two rotation writes (retire current, activate next), or after
+    // a crash between them, the store briefly has no current key. Keep signing with the key this
+    // process had while it is still published (retiring): its tokens verify. The next tick
+    // activates a next key if nobody else does.
+    const previous = this.#current;
+    const keepPrevious =
+      current === undefined &&
+      previous !== undefined &&
+      this.#records.some((r) => r.kid === previous.kid && r.state === 'retiring');
+    this.#current = current !== undefined ? keys.get(current.kid) : keepPrevious ? previous : undefined;
     this.#keySet = new KeySet(keys.values());
     const order = { current: 0, next: 1, retiring: 2, retired: 3 } as const;
     const published = this.#records
@@ -194,6 +203,9 @@ export class SigningKeyManager {
       }
       await this.#load();
     }
+    // A compare-and-set lost to another instance changes nothing here, so nothing above
+    // reloaded: read the key that instance activated rather than end the tick without one.
+    if (this.#current === undefined) await this.#load();
     return changes;
   }
 
@@ -246,6 +258,12 @@ export class SigningKeyManager {
       );
     }
     const changes = await this.#rotate(current, next, now);
+    if (changes.length === 0) {
+      // Another instance (or operator) rotated between our read and our write: nothing to do,
+      // and no extra `next` key.
+      await this.#load();
+      throw new RangeError('the key was rotated by another instance at the same moment; nothing changed');
+    }
     const created = await this.#generate(now, 'next');
     changes.push({ kind: 'created', kid: created.kid });
     await this.#load();

@@ -346,7 +346,12 @@ export class SqliteStore implements DurableStore, EphemeralStore {
             try {
               outcomes.push({ ok: true, value: item.run() });
             } catch (error) {
-              // The item's savepoint was rolled back; the others are unaffected.
+              // Usually only the item's savepoint (or statement) was rolled back and the others
+              // are unaffected. But some errors (SQLITE_FULL, IOERR, NOMEM) make SQLite roll back
+              // the whole transaction: the items before were undone too, and the ones after would
+              // run outside it, each committing alone. Fail the whole batch instead: nothing of
+              // it is committed, and every caller is told so (found by review).
+              if (!this.db.inTransaction) throw error;
               outcomes.push({ ok: false, error });
             }
           }

@@ -234,3 +234,36 @@ process.stdin.once('data', async () => {
   );
   return script;
 }
+
+describe('SQLite group commit when SQLite aborts the whole transaction', () => {
+  it('a batch item that hits SQLITE_FULL fails the whole batch: nothing of it is committed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-sqlite-full-'));
+    const store = new SqliteStore({ path: join(dir, 'db.sqlite') });
+    try {
+      await store.migrate();
+      expect((await store.takeToken('k', 5, 0, 100)).allowed).toBe(true);
+      const pages = (store.db.prepare('PRAGMA page_count').get() as { page_count: number }).page_count;
+      store.db.pragma(`max_page_count = ${pages + 1}`);
+      const big = 'x'.repeat(200_000);
+      const results = await Promise.allSettled([
+        store.takeToken('k', 5, 0, 100),
+        store.appendAudit({ at: 1, type: 'x', userId: null, sessionId: null, ip: null, userAgent: big, data: {} }),
+        store.takeToken('k', 5, 0, 100),
+        store.takeToken('k2', 5, 0, 100),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected', 'rejected']);
+      expect(store.db.inTransaction).toBe(false);
+      store.db.pragma('max_page_count = 1073741823');
+      // Every caller was told it failed, so none of it may have been committed.
+      expect(store.db.prepare('SELECT key, tokens FROM rate_buckets ORDER BY key').all()).toEqual([
+        { key: 'k', tokens: 4 },
+      ]);
+      expect(store.db.prepare('SELECT count(*) AS n FROM audit_events').get()).toEqual({ n: 0 });
+      // The store works again once there is room.
+      expect((await store.takeToken('k2', 5, 0, 100)).allowed).toBe(true);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -3,15 +3,18 @@
  * request of this process, with any number of processes on the same database.
  *
  * Concurrency, in one paragraph: every multi-statement operation is one READ COMMITTED
- * transaction. A rotation is one call of the server-side function `rotate_refresh_token`
- * (migration 2): past its unlocked grace check it locks the session row (`SELECT ... FOR
+ * transaction. A rotation is one call of the server-side function `rotate_refresh_token_v3`
+ * (migration 3): past its unlocked grace check it locks the session row (`SELECT ... FOR
  * UPDATE`), then reads the presented token, so every rotation, reuse check and revocation of one family is
  * serialised on that row across all processes and the outcome is decided exactly as SQLite
  * decides it under its write lock. Revocation ids come from a one-row counter whose row lock
  * is held to commit, so ids are in commit order. All objects are schema-qualified; nothing
- * depends on `search_path` (so a transaction-mode pooler in front is fine).
+ * depends on `search_path`. Fixed statements run as named prepared statements (see #query);
+ * behind a transaction-mode pooler use PgBouncer 1.21+ with `max_prepared_statements`, or
+ * `preparedStatements: false`.
  */
 
+import { createHash } from 'node:crypto';
 import type {
   AuditEvent,
   ClientRecord,
@@ -60,6 +63,12 @@ export interface PostgresStoreOptions {
   readonly connectionTimeoutMs?: number;
   /** `application_name` shown in `pg_stat_activity`. Default `tessera`. */
   readonly applicationName?: string;
+  /**
+   * Run the fixed statements as named prepared statements (parsed and planned once per
+   * connection). Default true. Turn off behind a transaction-mode pooler that does not track
+   * prepared statements (PgBouncer before 1.21, or `max_prepared_statements = 0`).
+   */
+  readonly preparedStatements?: boolean;
 }
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -79,6 +88,11 @@ const AUDIT_BATCH_MAX = 500;
 const NO_AUDIT: readonly null[] = [null, null, null, null, null, null, null];
 /** SQLSTATE 0A000 "cached plan must not change result type": a table changed under a prepared statement. */
 const FEATURE_NOT_SUPPORTED = '0A000';
+/**
+ * SQLSTATE 26000 (no such prepared statement) and 42P05 (it already exists): the connection is
+ * not the one node-postgres prepared on, as behind a pooler that does not track statements.
+ */
+const PREPARED_MISMATCH = new Set(['26000', '42P05']);
 
 function checkMs(name: string, value: number | undefined, fallback: number, min: number): number {
   if (value === undefined) return fallback;
@@ -178,7 +192,17 @@ export class PostgresStore implements DurableStore {
     this.schema = schema;
     this.#quotedSchema = `"${schema}"`;
     this.#sql = buildSql(this.#quotedSchema);
-    this.#statementNames = new Map(Object.entries(this.#sql).map(([key, text]) => [text, `tessera_${key}`]));
+    // The name is a digest of the text, which names the schema: the same name always means the
+    // same statement, across schemas, deployments sharing a pooler, and releases.
+    this.#statementNames =
+      options.preparedStatements === false
+        ? new Map()
+        : new Map(
+            Object.values(this.#sql).map((text) => [
+              text,
+              `tessera_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`,
+            ]),
+          );
     this.#pool = new pg.Pool({
       ...pool,
       ...(connectionString === undefined ? {} : { connectionString }),
@@ -221,17 +245,35 @@ export class PostgresStore implements DurableStore {
    * refuse the old plan (0A000); the names then move to a new generation, which every
    * connection prepares afresh, and the statement is retried once.
    */
-  async #query(text: string, values: unknown[] = [], retried = false): Promise<pg.QueryResult<Row>> {
+  async #query(text: string, values: unknown[] = [], unnamed = false): Promise<pg.QueryResult<Row>> {
     this.#assertOpen();
-    const name = this.#statementNames.get(text);
+    const name = unnamed ? undefined : this.#statementNames.get(text);
+    const generation = this.#statementGeneration;
     try {
       if (name === undefined) return await this.#pool.query<Row>(text, values);
-      return await this.#pool.query<Row>({ name: `${name}_${this.#statementGeneration}`, text, values });
+      return await this.#pool.query<Row>({ name: `${name}_${generation}`, text, values });
     } catch (error) {
-      if (name !== undefined && !retried && (error as { code?: unknown }).code === FEATURE_NOT_SUPPORTED) {
-        this.#statementGeneration++;
+      const code = (error as { code?: unknown }).code;
+      if (name !== undefined && code === FEATURE_NOT_SUPPORTED) {
+        // Only the first of many concurrent failures moves the names on.
+        if (generation === this.#statementGeneration) this.#statementGeneration++;
+        return this.#queryNamedAgain(text, values);
+      }
+      // A pooler handed us a connection that does not hold (or already holds) the statement:
+      // this call runs unnamed, and the next tries the name again.
+      if (name !== undefined && typeof code === 'string' && PREPARED_MISMATCH.has(code)) {
         return this.#query(text, values, true);
       }
+      throw toStoreError(error);
+    }
+  }
+
+  /** The retry after 0A000: once, under the new generation's name. */
+  async #queryNamedAgain(text: string, values: unknown[]): Promise<pg.QueryResult<Row>> {
+    const name = this.#statementNames.get(text) as string;
+    try {
+      return await this.#pool.query<Row>({ name: `${name}_${this.#statementGeneration}`, text, values });
+    } catch (error) {
       throw toStoreError(error);
     }
   }

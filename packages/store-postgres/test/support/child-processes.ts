@@ -35,7 +35,7 @@ export function buildRotateChild(into: string): string {
       .replace('require("@tessera/core")', 'require("./core-errors.cjs")')
       .replaceAll('require("@tessera/server/store-rows")', 'require("./server-store-rows.cjs")');
     for (const other of MODULES) code = code.replaceAll(`require("./${other}.js")`, `require("./${other}.cjs")`);
-    const unresolved = /require\("(?!\.\/[a-z-]+\.cjs"|\/)[^"]*"\)/.exec(code);
+    const unresolved = /require\("(?!\.\/[a-z-]+\.cjs"|\/|node:)[^"]*"\)/.exec(code);
     if (unresolved !== null) throw new Error(`${name}: ${unresolved[0]} was not redirected`);
     writeFileSync(join(into, `${name}.cjs`), code);
   }

@@ -134,6 +134,11 @@ export interface AuthServerConfig {
   readonly metricsEnabled: boolean;
   /** Serve metrics on this port instead of the main one (e.g. internal only). Default 0: same port. */
   readonly metricsPort: number;
+  /**
+   * With `metricsPort` 0, serve `/metrics` on the main (public) port. Default true, except with
+   * `NODE_ENV=production`, where it is false: set `metricsPort` (or this, with a warning).
+   */
+  readonly metricsPublic: boolean;
   /** Heartbeat interval of the `GET /auth/revocations` event stream, seconds. Default 5; 1 to 60. */
   readonly revocationHeartbeatSec: number;
   readonly argon2: Argon2Config;
@@ -185,6 +190,7 @@ function defaults(environment: AuthServerConfig['environment']): AuthServerConfi
     csrfHeader: 'x-tessera-csrf',
     metricsEnabled: true,
     metricsPort: 0,
+    metricsPublic: environment !== 'production',
     revocationHeartbeatSec: 5,
     rateLimit: {
       enabled: true,
@@ -407,6 +413,7 @@ export function resolveConfig(
     ),
     metricsEnabled: bool(merged.metricsEnabled, 'metricsEnabled'),
     metricsPort: int(merged.metricsPort, 'metricsPort', 0, 65_535, ''),
+    metricsPublic: bool(merged.metricsPublic, 'metricsPublic'),
     revocationHeartbeatSec: int(merged.revocationHeartbeatSec, 'revocationHeartbeatSec', 1, 60, 'seconds'),
     rateLimit: {
       enabled: bool(merged.rateLimit.enabled, 'rateLimit.enabled'),
@@ -454,6 +461,11 @@ export function resolveConfig(
     }
     warnings.push(
       'INSECURE: refresh cookies are sent without Secure (cookie.secure=false). Use only for plain-http development; never in production.',
+    );
+  }
+  if (environment === 'production' && config.metricsEnabled && config.metricsPort === 0 && config.metricsPublic) {
+    warnings.push(
+      'INSECURE: /metrics is served on the main port (metricsPublic=true) in production; anyone who reaches the auth server can read it. Prefer TESSERA_METRICS_PORT on an internal address.',
     );
   }
   if (environment === 'production' && issuerUrl.protocol !== 'https:') {

@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import { AuthError } from '@tessera/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../src/config.js';
 import {
   claimsOf,
   cookieValue,
@@ -345,6 +346,28 @@ describe('GET /metrics', () => {
   it('is turned off by TESSERA_METRICS_ENABLED=false', async () => {
     const h = await start({}, { env: { TESSERA_METRICS_ENABLED: 'false' } });
     expect(h.server.config.metricsEnabled).toBe(false);
+    expect((await h.server.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(404);
+  });
+
+  it('is off the main port by default in production; metricsPublic brings it back with a loud warning', () => {
+    const https = { issuer: 'https://auth.example.com', environment: 'production' as const };
+    const production = resolveConfig(https, {});
+    expect(production.config.metricsPublic).toBe(false);
+    expect(production.warnings.some((w) => w.includes('/metrics'))).toBe(false);
+    const opted = resolveConfig({ ...https, metricsPublic: true }, {});
+    expect(opted.config.metricsPublic).toBe(true);
+    expect(opted.warnings.some((w) => w.startsWith('INSECURE: /metrics'))).toBe(true);
+    // With its own port, production serves metrics there and warns about nothing.
+    const ported = resolveConfig({ ...https, metricsPort: 9464 }, {});
+    expect(ported.warnings.some((w) => w.includes('/metrics'))).toBe(false);
+    expect(resolveConfig({ environment: 'development' }, {}).config.metricsPublic).toBe(true);
+    expect(resolveConfig({ environment: 'test' }, { TESSERA_METRICS_PUBLIC: 'false' }).config.metricsPublic).toBe(
+      false,
+    );
+  });
+
+  it('metricsPublic false: 404 on the main port', async () => {
+    const h = await start({ metricsPublic: false });
     expect((await h.server.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(404);
   });
 

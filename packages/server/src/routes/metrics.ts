@@ -1,6 +1,7 @@
 /**
  * GET /metrics: Prometheus text exposition of this server's registry. Served here only when
- * metrics are on and no separate metrics port is configured (see `startMetricsListener`).
+ * metrics are on, no separate metrics port is configured (see `startMetricsListener`) and
+ * `metricsPublic` allows the main port (not by default in production).
  */
 
 import { createServer } from 'node:http';
@@ -11,7 +12,7 @@ import type { RouteContext } from '../http/context.js';
 import type { Metrics } from '../services/metrics.js';
 
 export function metricsRoute(app: FastifyInstance, ctx: RouteContext): void {
-  if (!ctx.config.metricsEnabled || ctx.config.metricsPort !== 0) return;
+  if (!ctx.config.metricsEnabled || ctx.config.metricsPort !== 0 || !ctx.config.metricsPublic) return;
   app.get('/metrics', async function metrics(_request, reply) {
     const body = await ctx.metrics.registry.metrics();
     return reply

@@ -48,6 +48,12 @@ export interface RateLimitConfig {
   readonly registerPerIp: RateLimitRule;
   /** `POST /auth/refresh` and `/oauth/token` per client IP. Default burst 120, 60/min. */
   readonly refreshPerIp: RateLimitRule;
+  /**
+   * Failed client authentications (unknown client or wrong secret) on `/oauth/revoke`,
+   * `/oauth/introspect` and `/auth/revocations`, per client IP; only failures take from the
+   * bucket, so a busy resource server is never slowed. Default burst 20, 10/min.
+   */
+  readonly clientAuthFailuresPerIp: RateLimitRule;
 }
 
 /**
@@ -198,6 +204,7 @@ function defaults(environment: AuthServerConfig['environment']): AuthServerConfi
       loginPerAccount: { burst: 10, perMinute: 5 },
       registerPerIp: { burst: 10, perMinute: 2 },
       refreshPerIp: { burst: 120, perMinute: 60 },
+      clientAuthFailuresPerIp: { burst: 20, perMinute: 10 },
     },
     lockout: {
       freeAttempts: 5,
@@ -348,6 +355,11 @@ export function resolveConfig(
         ...input.rateLimit?.registerPerIp,
       },
       refreshPerIp: { ...base.rateLimit.refreshPerIp, ...e.rateLimit?.refreshPerIp, ...input.rateLimit?.refreshPerIp },
+      clientAuthFailuresPerIp: {
+        ...base.rateLimit.clientAuthFailuresPerIp,
+        ...e.rateLimit?.clientAuthFailuresPerIp,
+        ...input.rateLimit?.clientAuthFailuresPerIp,
+      },
     },
     lockout: { ...base.lockout, ...e.lockout, ...input.lockout },
     environment,
@@ -421,6 +433,7 @@ export function resolveConfig(
       loginPerAccount: rule(merged.rateLimit.loginPerAccount, 'rateLimit.loginPerAccount'),
       registerPerIp: rule(merged.rateLimit.registerPerIp, 'rateLimit.registerPerIp'),
       refreshPerIp: rule(merged.rateLimit.refreshPerIp, 'rateLimit.refreshPerIp'),
+      clientAuthFailuresPerIp: rule(merged.rateLimit.clientAuthFailuresPerIp, 'rateLimit.clientAuthFailuresPerIp'),
     },
     lockout: {
       freeAttempts: int(merged.lockout.freeAttempts, 'lockout.freeAttempts', 1, 100, 'failures'),

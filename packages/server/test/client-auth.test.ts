@@ -171,6 +171,38 @@ describe('client authentication', () => {
     expect((await refreshWith(h, login.refreshToken)).statusCode).toBe(200);
   });
 
+  it('failed authentications past clientAuthFailuresPerIp get 429 with Retry-After; the right client still gets in', async () => {
+    const limited = await startHarness({
+      rateLimit: { enabled: true, clientAuthFailuresPerIp: { burst: 3, perMinute: 1 } },
+    });
+    try {
+      const good = await addClient(limited);
+      const user = await signUp(limited);
+      const wrong = () => formPost(limited, '/oauth/introspect', { token: user.accessToken }, basic(good.id, 'wrong'));
+      for (let i = 0; i < 3; i++) expectInvalidClient(await wrong());
+      const refused = await wrong();
+      expectError(refused, 'ERR_RATE_LIMITED', 429);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      // Only failures take from the bucket: the real client is never slowed by them.
+      for (let i = 0; i < 5; i++) {
+        const ok = await formPost(
+          limited,
+          '/oauth/introspect',
+          { token: user.accessToken },
+          basic(good.id, good.secret),
+        );
+        expect(ok.statusCode).toBe(200);
+      }
+      const unknown = await formPost(limited, '/oauth/revoke', { token: 'x' }, basic('cli_ghost', 'nope'));
+      expectError(unknown, 'ERR_RATE_LIMITED', 429);
+      const hits = (await limited.store.listAudit({ limit: 100 })).filter((e) => e.type === 'rate_limit.hit');
+      expect(hits.length).toBeGreaterThanOrEqual(2);
+      expect(hits.every((e) => (e.data as { limit?: string }).limit === 'client_auth_ip')).toBe(true);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('metadata advertises both endpoints with client_secret_basic and client_secret_post', async () => {
     const res = await h.server.app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' });
     const issuer = h.server.config.issuer;

@@ -9,13 +9,16 @@
  *   secret: 401 `invalid_client` with `WWW-Authenticate: Basic realm="tessera"` (RFC 6749
  *   section 5.2), one body for all of them, so the answer never tells whether an id exists;
  * - both methods at once: 400 `invalid_request`;
- * - an authenticated client without the endpoint's permission: 403 `unauthorized_client`.
+ * - an authenticated client without the endpoint's permission: 403 `unauthorized_client`;
+ * - too many failed authentications from one IP: 429 `ERR_RATE_LIMITED` with `Retry-After`.
  */
 
 import { AuthError } from '@tessera/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ClientRecord } from '../contracts.js';
 import { type ClientRegistry, type ClientScope, clientHasScope } from '../services/clients.js';
+import type { RouteContext } from './context.js';
+import { enforceRateLimit } from './rate-limit.js';
 
 export const CLIENT_REALM = 'tessera';
 export const BASIC_CHALLENGE = `Basic realm="${CLIENT_REALM}"`;
@@ -101,8 +104,13 @@ export function extractClientCredentials(
   return { id, secret, method: 'client_secret_post' };
 }
 
-/** Authenticates the calling client and checks it holds `scope`. */
+/**
+ * Authenticates the calling client and checks it holds `scope`. An unknown client or a wrong
+ * secret takes from the caller IP's `clientAuthFailuresPerIp` bucket; past it the answer is
+ * 429 `ERR_RATE_LIMITED` (audited as `rate_limit.hit`) instead of 401.
+ */
 export async function authenticateClient(
+  ctx: RouteContext,
   registry: ClientRegistry,
   request: FastifyRequest,
   body: Readonly<Record<string, string | undefined>>,
@@ -110,7 +118,16 @@ export async function authenticateClient(
 ): Promise<ClientRecord> {
   const credentials = extractClientCredentials(request, body);
   const client = await registry.authenticate(credentials.id, credentials.secret);
-  if (client === undefined) throw invalidClient('unknown client or wrong secret');
+  if (client === undefined) {
+    await enforceRateLimit(
+      ctx,
+      request,
+      'client_auth_ip',
+      request.ip ?? '-',
+      ctx.config.rateLimit.clientAuthFailuresPerIp,
+    );
+    throw invalidClient('unknown client or wrong secret');
+  }
   if (!clientHasScope(client, scope)) {
     throw new AuthError('ERR_UNAUTHORIZED_CLIENT', { detail: `client lacks the ${scope} scope` });
   }
@@ -134,5 +151,7 @@ export function assertFormRequest(request: FastifyRequest): void {
 export function sendClientEndpointError(request: FastifyRequest, reply: FastifyReply, error: AuthError): FastifyReply {
   request.log.info({ code: error.code, detail: error.detail }, 'request rejected');
   if (error.oauthError === 'invalid_client') reply.header('www-authenticate', BASIC_CHALLENGE);
+  const retryAfterSec = (error as { retryAfterSec?: unknown }).retryAfterSec;
+  if (typeof retryAfterSec === 'number') reply.header('retry-after', String(retryAfterSec));
   return reply.code(error.status).send(error.toJSON());
 }

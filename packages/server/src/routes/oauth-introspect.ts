@@ -115,7 +115,7 @@ export function oauthIntrospectRoute(app: FastifyInstance, ctx: RouteContext): v
     try {
       assertFormRequest(request);
       const body = request.body ?? {};
-      await authenticateClient(registry, request, body, 'introspect');
+      await authenticateClient(ctx, registry, request, body, 'introspect');
       const token = requireTokenParam(body);
       for (const type of searchOrder(body.token_type_hint)) {
         const answer =

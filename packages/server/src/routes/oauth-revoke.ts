@@ -93,7 +93,7 @@ export function oauthRevokeRoute(app: FastifyInstance, ctx: RouteContext): void 
     try {
       assertFormRequest(request);
       const body = request.body ?? {};
-      const client = await authenticateClient(registry, request, body, 'revoke');
+      const client = await authenticateClient(ctx, registry, request, body, 'revoke');
       const token = requireTokenParam(body);
       const info = clientInfo(request);
       for (const type of searchOrder(body.token_type_hint)) {

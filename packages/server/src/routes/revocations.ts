@@ -276,7 +276,7 @@ export function revocationsRoute(app: FastifyInstance, ctx: RouteContext): void 
     let after: number;
     let stream: boolean;
     try {
-      await authenticateClient(registry, request, {}, 'revocations');
+      await authenticateClient(ctx, registry, request, {}, 'revocations');
       stream = wantsStream(request);
       const header = request.headers['last-event-id'];
       after =

@@ -220,6 +220,19 @@ describe('a week of daily key rotations, as verifiers see it', () => {
   });
 });
 
+/** Two auth servers on one SQLite file with one master key (two instances), closed afterwards. */
+async function withTwoInstances(test: (a: Harness, b: Harness) => Promise<void>): Promise<void> {
+  const masterKey = randomBytes(32);
+  const a = await startHarness({ keyRotationIntervalSec: DAY }, { masterKey });
+  const b = await startHarness({ keyRotationIntervalSec: DAY }, { masterKey, dir: a.dir });
+  try {
+    await test(a, b);
+  } finally {
+    await b.close();
+    await a.close();
+  }
+}
+
 describe('key schedule across instances', () => {
   it('instances starting together on an empty store sign with one current key; the extras retire while published', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-keys-race-'));
@@ -259,11 +272,8 @@ describe('key schedule across instances', () => {
     }
   });
 
-  it('two instances ticking at the same moment end with one next key and one current key', async () => {
-    const masterKey = randomBytes(32);
-    const a = await startHarness({ keyRotationIntervalSec: DAY }, { masterKey });
-    const b = await startHarness({ keyRotationIntervalSec: DAY }, { masterKey, dir: a.dir });
-    try {
+  it('two instances ticking at the same moment end with one next key and one current key', () =>
+    withTwoInstances(async (a, b) => {
       const due = START + DAY;
       await Promise.all([a.server.context.keys.tick(due), b.server.context.keys.tick(due)]);
       const states = () =>
@@ -275,17 +285,10 @@ describe('key schedule across instances', () => {
       expect(b.server.context.keys.current.kid).toBe(a.server.context.keys.current.kid);
       expect((await fetchJwks(b)).kids).toEqual((await fetchJwks(a)).kids);
       expect((await fetchJwks(a)).kids.size).toBe(3);
-    } finally {
-      await b.close();
-      await a.close();
-    }
-  });
+    }));
 
-  it('an instance that finds no current key and loses the activation to another still signs afterwards', async () => {
-    const masterKey = randomBytes(32);
-    const a = await startHarness({ keyRotationIntervalSec: DAY }, { masterKey });
-    const b = await startHarness({ keyRotationIntervalSec: DAY }, { masterKey, dir: a.dir });
-    try {
+  it('an instance that finds no current key and loses the activation to another still signs afterwards', () =>
+    withTwoInstances(async (a, b) => {
       await signUp(a);
       // The state between another instance's two rotation writes, or after a crash between them.
       a.store.db
@@ -305,17 +308,10 @@ describe('key schedule across instances', () => {
       expect((await whoami(a, login.accessToken)).statusCode).toBe(200);
       await b.server.context.keys.tick(now + 60);
       expect(b.server.context.keys.current.kid).toBe(a.server.context.keys.current.kid);
-    } finally {
-      await b.close();
-      await a.close();
-    }
-  });
+    }));
 
-  it('rotateNow that loses to a rotation by another instance changes nothing and says so', async () => {
-    const masterKey = randomBytes(32);
-    const a = await startHarness({ keyRotationIntervalSec: DAY }, { masterKey });
-    const b = await startHarness({ keyRotationIntervalSec: DAY }, { masterKey, dir: a.dir });
-    try {
+  it('rotateNow that loses to a rotation by another instance changes nothing and says so', () =>
+    withTwoInstances(async (a, b) => {
       const due = START + DAY;
       await b.server.context.keys.tick(due - 1);
       const before = (a.store.db.prepare('SELECT count(*) AS n FROM signing_keys').get() as { n: number }).n;
@@ -336,17 +332,10 @@ describe('key schedule across instances', () => {
       expect(after).toHaveLength(before + 1);
       expect(after.filter((r) => r.state === 'current')).toHaveLength(1);
       expect(after.filter((r) => r.state === 'next')).toHaveLength(1);
-    } finally {
-      await b.close();
-      await a.close();
-    }
-  });
+    }));
 
-  it('two instances ticking when a rotation is due rotate once: one retiring and one activation reported (so audited) in all', async () => {
-    const masterKey = randomBytes(32);
-    const a = await startHarness({ keyRotationIntervalSec: DAY }, { masterKey });
-    const b = await startHarness({ keyRotationIntervalSec: DAY }, { masterKey, dir: a.dir });
-    try {
+  it('two instances ticking when a rotation is due rotate once: one retiring and one activation reported (so audited) in all', () =>
+    withTwoInstances(async (a, b) => {
       const due = START + DAY;
       // Both read the same key set first, so both decide to rotate.
       await Promise.all([a.server.context.keys.tick(due - 1), b.server.context.keys.tick(due - 1)]);
@@ -363,11 +352,7 @@ describe('key schedule across instances', () => {
       expect(states.filter((s) => s === 'current')).toHaveLength(1);
       expect(states.filter((s) => s === 'retiring')).toHaveLength(1);
       expect(states.filter((s) => s === 'next')).toHaveLength(1);
-    } finally {
-      await b.close();
-      await a.close();
-    }
-  });
+    }));
 });
 
 describe('private keys at rest', () => {

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { checkChains } from './support/chains.js';
 import { type Cluster, login, refresh, register, sidOf, sleep, startCluster } from './support/instances.js';
-import { DATABASE_URL, dropTestState, REDIS_URL, randomPrefix, randomSchema } from './support/services.js';
+import { dropTestState, randomPrefix, randomSchema, sharedServicesEnv } from './support/services.js';
 import { describeCluster } from './support/suite.js';
 
 const SESSIONS = 24;
@@ -23,10 +23,7 @@ describeCluster('cluster: kill -9 of one instance during a refresh storm', () =>
 
   beforeAll(async () => {
     cluster = await startCluster(3, {
-      TESSERA_DATABASE_URL: DATABASE_URL,
-      TESSERA_DATABASE_SCHEMA: schema,
-      TESSERA_REDIS_URL: REDIS_URL,
-      TESSERA_REDIS_KEY_PREFIX: prefix,
+      ...sharedServicesEnv(schema, prefix),
       TESSERA_RATE_LIMIT_ENABLED: 'false',
       TESSERA_REFRESH_GRACE_SEC: '20',
     });

@@ -11,7 +11,7 @@
 import { hashRefreshToken } from '@tessera/server';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type Cluster, login, refresh, register, sleep, startCluster } from './support/instances.js';
-import { DATABASE_URL, dropTestState, query, REDIS_URL, randomPrefix, randomSchema } from './support/services.js';
+import { dropTestState, query, randomPrefix, randomSchema, sharedServicesEnv } from './support/services.js';
 import { describeCluster } from './support/suite.js';
 
 const GRACE_SEC = 60;
@@ -25,10 +25,7 @@ describeCluster('cluster: one token refreshed 1,000 times at once over three ins
 
   beforeAll(async () => {
     cluster = await startCluster(3, {
-      TESSERA_DATABASE_URL: DATABASE_URL,
-      TESSERA_DATABASE_SCHEMA: schema,
-      TESSERA_REDIS_URL: REDIS_URL,
-      TESSERA_REDIS_KEY_PREFIX: prefix,
+      ...sharedServicesEnv(schema, prefix),
       TESSERA_RATE_LIMIT_ENABLED: 'false',
       TESSERA_REFRESH_GRACE_SEC: String(GRACE_SEC),
     });

@@ -12,7 +12,7 @@ import { createGuard, createRevocationFeed, type Guard } from '@tessera/guard';
 import { createRedisRevocationSource } from '@tessera/store-redis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CLI_BIN, type Cluster, login, register, sidOf, startCluster } from './support/instances.js';
-import { DATABASE_URL, dropTestState, REDIS_URL, randomPrefix, randomSchema } from './support/services.js';
+import { dropTestState, REDIS_URL, randomPrefix, randomSchema, sharedServicesEnv } from './support/services.js';
 import { describeCluster } from './support/suite.js';
 
 const REVOCATIONS = 60;
@@ -72,10 +72,7 @@ describeCluster('cluster: revocation on instance A reaches guards attached to in
   const schema = randomSchema();
   const prefix = randomPrefix();
   const env = {
-    TESSERA_DATABASE_URL: DATABASE_URL,
-    TESSERA_DATABASE_SCHEMA: schema,
-    TESSERA_REDIS_URL: REDIS_URL,
-    TESSERA_REDIS_KEY_PREFIX: prefix,
+    ...sharedServicesEnv(schema, prefix),
     TESSERA_RATE_LIMIT_ENABLED: 'false',
   };
   let cluster: Cluster;

@@ -18,7 +18,7 @@ import {
   startCluster,
   startInstance,
 } from './support/instances.js';
-import { DATABASE_URL, dropTestState, REDIS_URL, randomPrefix, randomSchema } from './support/services.js';
+import { DATABASE_URL, dropTestState, randomPrefix, randomSchema, sharedServicesEnv } from './support/services.js';
 import { describeCluster } from './support/suite.js';
 
 function cli(
@@ -82,10 +82,7 @@ describeCluster('tessera serve and the operator commands on PostgreSQL + Redis',
   const schema = randomSchema();
   const prefix = randomPrefix();
   const env = {
-    TESSERA_DATABASE_URL: DATABASE_URL,
-    TESSERA_DATABASE_SCHEMA: schema,
-    TESSERA_REDIS_URL: REDIS_URL,
-    TESSERA_REDIS_KEY_PREFIX: prefix,
+    ...sharedServicesEnv(schema, prefix),
   };
   let cluster: Cluster;
   beforeAll(async () => {

@@ -14,6 +14,16 @@ export const DATABASE_URL = process.env.TESSERA_TEST_DATABASE_URL ?? 'postgres:/
 export const REDIS_URL = process.env.TESSERA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const REQUIRED = process.env.TESSERA_REQUIRE_SERVICES === '1';
 
+/** The `tessera serve` environment for the shared PostgreSQL + Redis, in a test's own schema and key prefix. */
+export function sharedServicesEnv(schema: string, prefix: string): Record<string, string> {
+  return {
+    TESSERA_DATABASE_URL: DATABASE_URL,
+    TESSERA_DATABASE_SCHEMA: schema,
+    TESSERA_REDIS_URL: REDIS_URL,
+    TESSERA_REDIS_KEY_PREFIX: prefix,
+  };
+}
+
 async function probePostgres(url: string): Promise<string | undefined> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
   client.on('error', () => {});
